@@ -1,0 +1,12 @@
+"""One exception type for bad user input, so the CLI can print one line and exit non-zero.
+
+Everything a user can get wrong (flags, files, arch strings, metric tables) raises
+``RobotRayError`` with a message that says what was expected, what arrived and how to fix it.
+Internal invariants keep using ``assert``.
+"""
+
+from __future__ import annotations
+
+
+class RobotRayError(ValueError):
+    """A problem with the user's input or environment, with the fix in the message."""

@@ -1,0 +1,79 @@
+"""NAS-Bench-201: 5 ops on 6 edges, 15,625 cells, ids in the benchmark's official order.
+
+Official ids come from the benchmark table (``nasbench201/benchmark.parquet``); without a data
+directory the space still parses, formats, samples and builds cells, using the product index
+(edge ops as base-5 digits) only where no official id exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from robot_ray.errors import RobotRayError
+from robot_ray.spaces.cell import EDGES, format_cell, is_connected, parse_cell
+
+NAME = "nb201"
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NUM_ARCHS = len(OPS) ** len(EDGES)
+
+
+def parse_arch(arch: str) -> tuple[str, ...]:
+    """Six op names of an NB201 cell string (see :mod:`robot_ray.spaces.cell`)."""
+    return parse_cell(arch, OPS, space=NAME)
+
+
+def format_arch(cell: Sequence[str]) -> str:
+    """NB201 cell string of six op names."""
+    for op in cell:
+        if op not in OPS:
+            raise RobotRayError(f"unknown NB201 op {op!r}; known ops: {', '.join(OPS)}")
+    return format_cell(cell)
+
+
+def canonical(arch: str) -> str:
+    """The canonical string of an NB201 cell (whitespace stripped, validated)."""
+    return format_arch(parse_arch(arch))
+
+
+def product_index(cell: Sequence[str]) -> int:
+    """Position of a cell in the product enumeration (edge ops as base-5 digits, edge 0 first)."""
+    idx = 0
+    for op in cell:
+        idx = idx * len(OPS) + OPS.index(op)
+    return idx
+
+
+def from_product_index(index: int) -> tuple[str, ...]:
+    """Inverse of :func:`product_index`."""
+    if not 0 <= index < NUM_ARCHS:
+        raise RobotRayError(f"NB201 product index must be in 0..{NUM_ARCHS - 1}, got {index}")
+    digits = []
+    for _ in EDGES:
+        index, d = divmod(index, len(OPS))
+        digits.append(OPS[d])
+    return tuple(reversed(digits))
+
+
+def connected(arch: str) -> bool:
+    """Whether the cell has an input-to-output path (disconnected cells train to chance)."""
+    return is_connected(parse_arch(arch))
+
+
+def sample_cells(rng: np.random.Generator, n: int) -> list[tuple[str, ...]]:
+    """``n`` distinct cells drawn uniformly without replacement."""
+    if not 0 < n <= NUM_ARCHS:
+        raise RobotRayError(f"can sample 1..{NUM_ARCHS} distinct NB201 cells, asked for {n}")
+    return [from_product_index(int(i)) for i in rng.choice(NUM_ARCHS, size=n, replace=False)]
+
+
+@lru_cache(maxsize=4)
+def official_arch_strings(data_dir: str) -> tuple[str, ...]:
+    """The 15,625 cell strings in official NB201 index order, read from the benchmark table."""
+    from robot_ray.benchmarks.nb201 import load_table
+
+    table = load_table(data_dir)
+    first = table[table["dataset"] == "cifar10"].sort_values("arch_index")
+    return tuple(first["arch_str"].tolist())
