@@ -1,0 +1,37 @@
+"""Shared fixtures: the real data directory (../shared/data or $ROBOT_RAY_DATA) and a small Ray."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _find_data_dir() -> Path | None:
+    env = os.environ.get("ROBOT_RAY_DATA")
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
+        if (cand / "nasbench201" / "benchmark.parquet").is_file():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = _find_data_dir()
+    if path is None:
+        pytest.fail("shared data not found: set ROBOT_RAY_DATA or place it at ../shared/data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray instance for the tests that need it (2 CPUs, loopback only)."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
