@@ -1,0 +1,83 @@
+"""``robot-ray compare`` and ``robot-ray report``: build arguments, call the library, print."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import click
+
+from robot_ray.cli import main, parse_int_list
+from robot_ray.errors import RobotRayError
+
+_ALL_BASELINES = "rs,rea,reinforce,weaknas,single-metric"
+
+
+def _split(spec: str | None) -> list[str] | None:
+    return [p.strip() for p in spec.split(",") if p.strip()] if spec else None
+
+
+def parse_options(pairs: tuple[str, ...]) -> dict[str, dict]:
+    """``("weaknas.top_n=50", "rea.variant=tournament")`` -> ``{"weaknas": {"top_n": 50}, ...}``."""
+    out: dict[str, dict] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        method, dot, name = key.partition(".")
+        if not sep or not dot or not method or not name:
+            raise RobotRayError(f"malformed --option {pair!r}: use METHOD.NAME=VALUE, e.g. weaknas.top_n=50")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw  # a bare word such as tournament
+        out.setdefault(method.replace("-", "_"), {})[name] = value
+    return out
+
+
+@main.command("compare")
+@click.option("--space", default="nb201", show_default=True, help="search space: nb201, tnb101_micro, darts")
+@click.option("--datasets", default="cifar10,cifar100,ImageNet16-120", show_default=True, help="comma list (tasks for tnb101_micro)")
+@click.option("--methods", default=_ALL_BASELINES, show_default=True, help="comma list of rs, rea, reinforce, weaknas, single-metric, robot")
+@click.option("--seeds", default="0-49", show_default=True, help="seed list or range, e.g. 0-49 or 1,5,9")
+@click.option("--budget", type=int, default=20, show_default=True, help="T: distinct architectures queried per run")
+@click.option("--metrics", default=None, help="comma list of metric columns for single-metric and robot (NB201 default: synflow,snip,nwot,zen)")
+@click.option("--metric-table", type=click.Path(dir_okay=True), default=None, help="Parquet metric table; default the space's published table")
+@click.option("--data-dir", envvar="ROBOT_RAY_DATA", default=None, help="shared data directory (or $ROBOT_RAY_DATA)")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="result root: OUT/<space>/<dataset>/<method>/")
+@click.option("--option", "options", multiple=True, help="METHOD.NAME=VALUE runner option, repeatable (e.g. rea.variant=tournament)")
+@click.option("--num-cpus", type=int, default=None, help="CPUs for a local Ray (default: all); ignored when Ray is already up")
+def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, data_dir, out, options, num_cpus) -> None:
+    """Run several methods x datasets x seeds on Ray and write one result directory per pair."""
+    import ray
+
+    from robot_ray.search.compare import run_comparison
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    run_comparison(
+        space=space,
+        datasets=_split(datasets) or [],
+        methods=_split(methods) or [],
+        seeds=parse_int_list(seeds),
+        budget=budget,
+        out=out,
+        data_dir=data_dir,
+        metrics=_split(metrics),
+        metric_table=metric_table,
+        method_options=parse_options(options),
+        progress=click.echo,
+    )
+    click.echo(f"results in {out}; next: robot-ray report {out}")
+
+
+@main.command("report")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--to", "to", type=click.Path(file_okay=False), default=None, help="output directory (default: FIRST_INPUT/report)")
+@click.option("--title", default=None, help="heading of the Markdown table")
+def report_cmd(inputs, to, title) -> None:
+    """Tables (Markdown + CSV) and PNG plots from result directories found under INPUTS."""
+    from robot_ray.report import make_report
+
+    to = to or str(Path(inputs[0]) / "report")
+    written = make_report(list(inputs), to, title=title)
+    for path in written:
+        click.echo(path)

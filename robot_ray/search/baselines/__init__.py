@@ -1,0 +1,60 @@
+"""Baseline search methods, all with one signature and one budget rule.
+
+``run(benchmark, budget, seed, *, metrics=None, **options) -> RunResult``; each spends exactly
+``budget`` distinct queries through a :class:`~robot_ray.search.ledger.QueryLedger` (repeats are
+free), owns its random generator (the same seed gives the same trajectory) and never touches a
+global RNG.
+
+========================  ===================================================  ===============
+name                      method                                               spaces
+========================  ===================================================  ===============
+``rs``                    random search                                        any table
+``rea``                   regularised evolution (RoBoT's variant by default)   cell spaces
+``reinforce``             REINFORCE on per-edge categorical policies           cell spaces
+``weaknas``               WeakNAS, iterated weak predictor (Wu et al. 2021)    any table
+``single_metric``         greedy by one training-free metric                   any table
+========================  ===================================================  ===============
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from robot_ray.errors import RobotRayError
+from robot_ray.search.baselines import rea, reinforce, rs, single_metric, weaknas
+from robot_ray.search.baselines.single_metric import AllMetrics, run_all_metrics
+from robot_ray.search.results import RunResult
+
+Method = Callable[..., RunResult]
+
+METHODS: dict[str, Method] = {
+    rs.NAME: rs.run,
+    rea.NAME: rea.run,
+    reinforce.NAME: reinforce.run,
+    weaknas.NAME: weaknas.run,
+    single_metric.NAME: single_metric.run,
+}
+"""Baseline name -> ``run`` callable."""
+
+NEEDS_METRICS: frozenset[str] = frozenset({single_metric.NAME})
+"""Methods that fail without a metric matrix."""
+
+
+def canonical_name(name: str) -> str:
+    """``single-metric`` and ``Single_Metric`` both mean ``single_metric``."""
+    return name.strip().lower().replace("-", "_")
+
+
+def get_method(name: str) -> Method:
+    """The ``run`` callable of a baseline by name.
+
+    Raises:
+        RobotRayError: unknown name (the message lists the known ones).
+    """
+    key = canonical_name(name)
+    if key not in METHODS:
+        raise RobotRayError(f"unknown baseline {name!r}; choose one of {', '.join(METHODS)}")
+    return METHODS[key]
+
+
+__all__ = ["METHODS", "NEEDS_METRICS", "AllMetrics", "Method", "canonical_name", "get_method", "run_all_metrics"]
