@@ -318,8 +318,18 @@ def canonicalize_codes(codes: np.ndarray) -> np.ndarray:
     return out.reshape(-1, CODE_LENGTH)
 
 
-def code_ranks(codes: np.ndarray) -> np.ndarray:
-    """Exact ``(N, 2)`` int64 ranks (normal, reduce) of codes; equal iff the canonical forms are."""
+def code_ranks(codes: np.ndarray, *, chunk: int = 1 << 16) -> np.ndarray:
+    """Exact ``(N, 2)`` int64 ranks (normal, reduce) of codes; equal iff the canonical forms are.
+
+    Works in chunks of ``chunk`` rows so the int64 temporaries stay small for 10^7 codes.
+    """
+    codes = np.asarray(codes, dtype=np.int8).reshape(-1, CODE_LENGTH)
+    if len(codes) > chunk:
+        return np.concatenate([_code_ranks(codes[i : i + chunk]) for i in range(0, len(codes), chunk)])
+    return _code_ranks(codes)
+
+
+def _code_ranks(codes: np.ndarray) -> np.ndarray:
     c = np.asarray(codes, dtype=np.int8).reshape(-1, len(CELLS), NUM_NODES, 2, 2).astype(np.int64)
     e = c[..., 0] * _NUM_OPS + c[..., 1]  # (N, 2, 4, 2) edge codes
     a, b = np.minimum(e[..., 0], e[..., 1]), np.maximum(e[..., 0], e[..., 1])
@@ -411,15 +421,23 @@ def sample_codes(rng: np.random.Generator, n: int) -> np.ndarray:
     """
     if n < 0:
         raise RobotRayError(f"number of DARTS genotypes to sample must be >= 0, got {n}")
-    blocks: list[np.ndarray] = []
-    codes = np.zeros((0, CODE_LENGTH), np.int8)
-    keep = np.zeros(0, dtype=np.int64)
-    while len(keep) < n:
-        for _ in range(-(-(n - len(keep)) // SAMPLE_BLOCK)):
-            blocks.append(_draw_block(rng, SAMPLE_BLOCK))
-        codes = np.concatenate(blocks)
-        keep = first_unique(code_ranks(codes))
-    return codes[keep[:n]]
+    blocks = -(-n // SAMPLE_BLOCK)
+    codes = np.empty((blocks * SAMPLE_BLOCK, CODE_LENGTH), dtype=np.int8)
+    ranks = np.empty((blocks * SAMPLE_BLOCK, 2), dtype=np.int64)
+    for b in range(blocks):  # filled in place: peak memory ~ 48 bytes per row, not a copy per block
+        rows = slice(b * SAMPLE_BLOCK, (b + 1) * SAMPLE_BLOCK)
+        codes[rows] = _draw_block(rng, SAMPLE_BLOCK)
+        ranks[rows] = code_ranks(codes[rows])
+    keep = first_unique(ranks)
+    while len(keep) < n:  # duplicates: practically never (the space has ~1.1e18 genotypes)
+        extra = _draw_block(rng, SAMPLE_BLOCK)
+        codes = np.concatenate([codes, extra])
+        ranks = np.concatenate([ranks, code_ranks(extra)])
+        keep = first_unique(ranks)
+    keep = keep[:n]
+    if len(keep) and keep[-1] == n - 1:  # no duplicate among the first n rows: no gather copy
+        return codes[:n]
+    return codes[keep]
 
 
 def first_unique(ranks: np.ndarray) -> np.ndarray:
