@@ -1,0 +1,174 @@
+"""RoBoT and baselines on the seven TransNAS-Bench-101-micro tasks (the paper's Table 3 setting).
+
+Usage::
+
+    nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101
+    python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --report-only
+
+For every seed, task and method it runs one search with budget T and writes ``runs/<task>/<method>/seed<k>.json`` (best arch, its
+validation value and rank among the 4,096 cells, RoBoT's T0, wall time). Finished runs are
+skipped, so rerunning resumes. Order: the cheap baselines (rs, rea, reinforce) for all seeds
+first, then RoBoT and WeakNAS seed by seed over all tasks, so an interrupted run still covers
+every task with as many seeds as it had time for. Then it writes ``table.csv`` and ``table.md``: per task and method
+the mean +- std of the validation rank of the best queried arch (lower is better), next to the
+paper's RoBoT ranks.
+
+RoBoT uses, per task, every published proxy with full coverage (zen; synflow and epe_nas for four
+tasks; fisher for two) plus the encoder's params and flops (:mod:`robot_ray.metrics.tnb101_table`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PAPER_ROBOT_RANK = {
+    "class_scene": 2,
+    "class_object": 1,
+    "jigsaw": 17,
+    "room_layout": 17,
+    "segmentsemantic": 4,
+    "normal": 8,
+    "autoencoder": 66,
+}
+"""RoBoT's validation ranks in the paper's Table 3 (ICLR 2024)."""
+METHODS = ("robot", "rs", "rea", "reinforce", "weaknas")
+CHEAP = ("rs", "rea", "reinforce")
+
+
+def schedule(tasks: list[str], methods: list[str], seeds: int) -> list[tuple[int, str, str]]:
+    """(seed, task, method) jobs: cheap methods for all seeds first, then the rest seed-major."""
+    cheap = [(s, t, m) for s in range(seeds) for t in tasks for m in methods if m in CHEAP]
+    rest = [(s, t, m) for s in range(seeds) for t in tasks for m in methods if m not in CHEAP]
+    return cheap + rest
+
+
+def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
+    """One search; the summary of its best queried arch."""
+    from robot_ray.search.baselines import METHODS as BASELINES
+    from robot_ray.search.loop import run_robot
+
+    t0 = time.perf_counter()
+    if method == "robot":
+        result = run_robot(benchmark, budget, seed, metrics=matrix)
+    else:
+        result = BASELINES[method](benchmark, budget, seed, metrics=matrix)
+    best = result.ledger.best()
+    return {
+        "task": benchmark.dataset,
+        "method": method,
+        "seed": seed,
+        "budget": budget,
+        "queries": result.ledger.spent,
+        "best_arch_id": int(best.arch_id),
+        "best_arch": best.arch,
+        "best_value": float(best.value),
+        "rank": benchmark.value_rank(best.arch_id),
+        "t0": result.t0,
+        "metrics": list(matrix.names) if method == "robot" else [],
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+
+
+def atomic_json(path: Path, obj: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def run_all(args: argparse.Namespace) -> None:
+    from robot_ray.benchmarks.tnb101 import load
+    from robot_ray.metrics.matrix import read_metric_table
+    from robot_ray.metrics.tnb101_table import metric_table
+
+    out = Path(args.out)
+    benches, matrices = {}, {}
+    for task in args.tasks:
+        benches[task] = load(args.data_dir, task)
+        table = metric_table(args.data_dir, task)
+        names = [c for c in table.columns if c not in ("arch_id", "arch")]
+        matrices[task] = read_metric_table(table, names, num_archs=benches[task].num_archs)
+    for seed, task, method in schedule(args.tasks, args.methods, args.seeds):
+        path = out / "runs" / task / method / f"seed{seed}.json"
+        if path.exists():
+            continue
+        row = run_one(benches[task], matrices[task], method, args.budget, seed)
+        atomic_json(path, row)
+        print(f"{task:16s} {method:9s} seed {seed}: rank {row['rank']:5d} ({row['seconds']:.1f} s)", flush=True)
+        report(out)
+
+
+def report(out: Path) -> pd.DataFrame | None:
+    """Aggregate finished runs into table.csv / table.md (mean +- std rank per task and method)."""
+    rows = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*/*/seed*.json"))]
+    if not rows:
+        return None
+    runs = pd.DataFrame(rows)
+    agg = (
+        runs.groupby(["task", "method"])
+        .agg(seeds=("seed", "nunique"), mean_rank=("rank", "mean"), std_rank=("rank", "std"),
+             median_rank=("rank", "median"), mean_value=("best_value", "mean"), mean_seconds=("seconds", "mean"))
+        .reset_index()
+    )  # fmt: skip
+    agg.to_csv(out / "table.csv", index=False)
+    tasks = [t for t in PAPER_ROBOT_RANK if t in set(agg["task"])]
+    methods = [m for m in METHODS if m in set(agg["method"])]
+    lines = [
+        "Validation rank (1 = best of 4,096) of the best queried arch, mean +- std over seeds "
+        "(number of seeds in brackets). Lower is better.",
+        "",
+        "| task | paper RoBoT | " + " | ".join(methods) + " | RoBoT metrics |",
+        "|---|---|" + "---|" * len(methods) + "---|",
+    ]
+    for task in tasks:
+        cells = []
+        for m in methods:
+            r = agg[(agg["task"] == task) & (agg["method"] == m)]
+            if r.empty:
+                cells.append("-")
+            else:
+                r = r.iloc[0]
+                std = 0.0 if np.isnan(r["std_rank"]) else r["std_rank"]
+                cells.append(f"{r['mean_rank']:.1f} +- {std:.1f} [{int(r['seeds'])}]")
+        used = runs[(runs["task"] == task) & (runs["method"] == "robot")]["metrics"]
+        names = ", ".join(used.iloc[0]) if len(used) else "-"
+        lines.append(f"| {task} | {PAPER_ROBOT_RANK[task]} | " + " | ".join(cells) + f" | {names} |")
+    (out / "table.md").write_text("\n".join(lines) + "\n")
+    return agg
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="shared data dir (else $ROBOT_RAY_DATA)")
+    parser.add_argument("--out", default="docs/results/tnb101")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget", type=int, default=100)
+    parser.add_argument("--tasks", nargs="+", default=list(PAPER_ROBOT_RANK))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--report-only", action="store_true", help="only rebuild table.csv / table.md")
+    args = parser.parse_args()
+    if args.report_only:
+        agg = report(Path(args.out))
+        print("no finished runs" if agg is None else (Path(args.out) / "table.md").read_text())
+        return
+    import torch
+
+    torch.set_num_threads(1)  # shared CPUs: one thread per process avoids oversubscription
+    logging.getLogger("ax").setLevel(logging.WARNING)
+    from robot_ray.benchmarks.tnb101 import canonical_task
+
+    args.tasks = [canonical_task(t) for t in args.tasks]
+    run_all(args)
+    print((Path(args.out) / "table.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
