@@ -1,0 +1,210 @@
+"""The shared passes behind every metric; each runs on its own copy of the network.
+
+A pass records only what the requested metrics ``need`` and returns those records; the
+network handed in is never modified (weights, BN statistics and ``.grad`` stay as they were),
+so no metric sees another metric's weight changes. Records by pass:
+
+``data`` (default-init weights, BN in train mode, real batch ``x, y``; one forward):
+    ``weights`` (conv/linear weight tensors), ``loss_grads`` (d CE / d weight),
+    ``acts`` + ``act_grads`` (conv/linear outputs and d CE / d output, for Fisher),
+    ``hvp`` (Hessian-gradient product H g of the CE loss, for GraSP; needs a double backward),
+    ``input_grad`` (d sum(logits) / d x, for jacob_cov), ``relu_gram`` (NASWOT K matrix),
+    ``macs`` (multiply-adds per sample).
+``synflow``: ``synflow`` (sum |w * dR/dw| of the linearised float64 network).
+``gaussian`` (N(0,1) weights, BN in train mode): ``zen`` (Zen-NAS score), ``swap`` (number of
+    distinct sample-wise activation patterns on the real batch), ``params``.
+``static``: ``params``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from robot_ray.networks.init import init_gaussian
+
+WEIGHTED = (nn.Conv2d, nn.Linear)
+ZEN_MIXUP_GAMMA = 1e-2
+
+
+def _copy(net: nn.Module, device: str | torch.device) -> nn.Module:
+    return copy.deepcopy(net).to(device).train()
+
+
+def weighted_layers(net: nn.Module) -> list[nn.Module]:
+    """Conv and linear layers in module order: the layers the zero-cost metrics score."""
+    return [m for m in net.modules() if isinstance(m, WEIGHTED)]
+
+
+def count_params(net: nn.Module) -> int:
+    """All parameters, BN affine ones included (the NAS-Bench-201 ``params`` convention)."""
+    return int(sum(p.numel() for p in net.parameters()))
+
+
+def layer_macs(module: nn.Module, out: torch.Tensor) -> int:
+    """Multiply-adds per sample of one conv/linear call, plus one add per output for a bias."""
+    per_out = module.weight[0].numel()  # (C_in / groups) * kh * kw, or in_features
+    outputs = out[0].numel()
+    return outputs * per_out + (outputs if module.bias is not None else 0)
+
+
+def run_data_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs: Iterable[str],
+                  device: str | torch.device) -> dict[str, Any]:
+    """One forward (and the backward passes ``needs`` ask for) on the real batch."""
+    needs = set(needs)
+    net = _copy(net, device)
+    layers = weighted_layers(net)
+    rec: dict[str, Any] = {}
+    handles = []
+    acts: list[tuple[int, torch.Tensor]] = []
+    if needs & {"acts", "macs"}:
+        rec["macs"] = 0
+
+        def on_layer(idx: int):
+            def hook(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
+                if "acts" in needs:
+                    acts.append((idx, out))
+                rec["macs"] += layer_macs(module, out)
+            return hook
+
+        handles += [m.register_forward_hook(on_layer(i)) for i, m in enumerate(layers)]
+    if "relu_gram" in needs:
+        gram = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64, device=device)
+
+        def on_relu(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
+            # NASWOT: K += c c^T + (1-c)(1-c)^T over binary codes c = [pre-activation > 0]
+            c = (inp[0].detach() > 0).flatten(1).to(torch.float32)
+            s = c.sum(1, dtype=torch.float64)
+            k = (2.0 * (c @ c.T)).to(torch.float64) - s[:, None] - s[None, :] + c.shape[1]
+            gram.add_(k)
+
+        handles += [m.register_forward_hook(on_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
+        rec["relu_gram"] = gram
+    grad_needs = needs & {"loss_grads", "acts", "hvp", "input_grad"}
+    try:
+        if not grad_needs and "relu_gram" not in needs:
+            x = x[:1]  # only layer shapes are needed
+        x = x.to(device)
+        with torch.set_grad_enabled(bool(grad_needs)):
+            x_in = x.clone().requires_grad_(True) if "input_grad" in needs else x
+            logits = net(x_in)
+            weights = [m.weight for m in layers]
+            rec["weights"] = [w.detach() for w in weights]
+            if needs & {"loss_grads", "acts", "hvp"}:
+                loss = F.cross_entropy(logits, y.to(device))
+                act_t = [a for _, a in acts] if "acts" in needs else []
+                grads = torch.autograd.grad(loss, weights + act_t, retain_graph=True,
+                                            create_graph="hvp" in needs, allow_unused=True)
+                g_w = grads[: len(weights)]
+                rec["loss_grads"] = [None if g is None else g.detach() for g in g_w]
+                if "acts" in needs:
+                    rec["acts"] = [(i, a.detach()) for i, a in acts]
+                    rec["act_grads"] = [None if g is None else g.detach() for g in grads[len(weights):]]
+                if "hvp" in needs:
+                    rec["hvp"] = _hessian_grad_product(weights, g_w)
+            if "input_grad" in needs:
+                (g_x,) = torch.autograd.grad(logits.sum(), x_in)
+                rec["input_grad"] = g_x.detach()
+    finally:
+        for h in handles:
+            h.remove()
+    if "relu_gram" in rec:
+        rec["relu_gram"] = rec["relu_gram"].cpu().numpy()
+    return rec
+
+
+def _hessian_grad_product(weights: list[torch.Tensor], g_w: tuple) -> list[torch.Tensor | None]:
+    """GraSP's H g: gradient of z = sum(stopgrad(g) * g) with respect to the weights."""
+    terms = [(g.detach() * g).sum() for g in g_w if g is not None and g.requires_grad]
+    if not terms:
+        return [None] * len(weights)
+    z = torch.stack(terms).sum()
+    hv = torch.autograd.grad(z, weights, retain_graph=True, allow_unused=True)
+    return [None if h is None else h.detach() for h in hv]
+
+
+def run_synflow_pass(net: nn.Module, input_shape: tuple[int, ...], device: str | torch.device) -> dict[str, Any]:
+    """SynFlow: BN bypassed, weights made absolute, float64, one all-ones sample."""
+    net = _copy(net, device)
+    _drop_batchnorm(net)
+    net.double()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.abs_()
+    layers = weighted_layers(net)
+    weights = [m.weight for m in layers]
+    out = net(torch.ones((1, *input_shape[1:]), dtype=torch.float64, device=device))
+    grads = torch.autograd.grad(out.sum(), weights, allow_unused=True)
+    total = sum(float((w.detach() * g).abs().sum()) for w, g in zip(weights, grads) if g is not None)
+    return {"synflow": total}
+
+
+def _drop_batchnorm(net: nn.Module) -> None:
+    for parent in list(net.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.modules.batchnorm._BatchNorm):
+                setattr(parent, name, nn.Identity())
+
+
+def run_gaussian_pass(net: nn.Module, x: torch.Tensor, needs: Iterable[str], seed: int,
+                      device: str | torch.device) -> dict[str, Any]:
+    """Zen-NAS and SWAP on one Gaussian-initialised copy (init drawn from ``seed``)."""
+    needs = set(needs)
+    net = _copy(net, device)
+    rec: dict[str, Any] = {"params": count_params(net)}
+    init_gaussian(net, torch.Generator(device="cpu").manual_seed(int(seed)))
+    with torch.no_grad():
+        if "zen" in needs:
+            rec["zen"] = _zen(net, tuple(x.shape), seed, device)
+        if "swap" in needs:
+            rec["swap"] = _swap(net, x.to(device))
+    return rec
+
+
+def _zen(net: nn.Module, shape: tuple[int, ...], seed: int, device: str | torch.device) -> float:
+    """log E_n sum |f(a) - f(a + 0.01 b)| + sum_BN log sqrt(mean running_var), a, b ~ N(0, I)."""
+    gen = torch.Generator(device="cpu").manual_seed(int(seed) + 1)
+    a = torch.randn(shape, generator=gen)
+    b = torch.randn(shape, generator=gen)
+    a, mixed = a.to(device), (a + ZEN_MIXUP_GAMMA * b).to(device)
+    diff = (net.forward_features(a) - net.forward_features(mixed)).abs().sum(dim=(1, 2, 3)).mean()
+    bn_log = 0.0
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d) and m.running_var is not None:
+            bn_log += 0.5 * math.log(float(m.running_var.mean()))
+    value = float(diff)
+    return math.log(value) + bn_log if value > 0 else float("nan")
+
+
+def _swap(net: nn.Module, x: torch.Tensor) -> float:
+    """Distinct per-neuron activation patterns across the batch (post-ReLU sign, 4-D maps)."""
+    codes: list[torch.Tensor] = []
+
+    def on_relu(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
+        if inp[0].dim() == 4:
+            codes.append((out > 0).flatten(1))
+
+    handles = [m.register_forward_hook(on_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        net(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if not codes:
+        return float("nan")
+    bits = torch.cat(codes, dim=1).cpu().numpy()  # samples x neurons, bool
+    packed = np.packbits(bits, axis=0).T  # neurons x ceil(samples / 8) bytes
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    words = np.ascontiguousarray(packed).view(np.uint64)  # one row of words per neuron
+    if words.shape[1] == 1:
+        return float(np.unique(words[:, 0]).size)
+    return float(np.unique(words, axis=0).shape[0])
