@@ -71,9 +71,32 @@ def _describe_darts(arch: str, *, network: str, channels: int | None, layers: in
 
 
 def _describe_nb201(arch: str, *, network: str, channels: int | None, layers: int | None, classes: int | None) -> dict[str, Any]:
-    # TODO(networks owner): NB201 networks come from robot_ray.networks.build_network; wire its
-    # signature here once it lands (counts via robot_ray.networks.counting.count).
-    raise RobotRayError(
-        "describe for nb201 needs the NB201 network builder (robot_ray.networks.build_network), "
-        "which is not available yet; describe supports --space darts today"
-    )
+    import torch
+
+    from robot_ray.networks import get_builder
+    from robot_ray.networks.counting import count
+    from robot_ray.spaces import nb201
+
+    if network != "cifar":
+        raise RobotRayError(f"NB201 networks take 32x32 inputs: use --network cifar, not {network!r}")
+    canonical = nb201.canonical(arch)
+    size = {"channels": 16 if channels is None else int(channels), "cells": 5 if layers is None else int(layers)}
+    num_classes = 10 if classes is None else int(classes)
+    if size["channels"] < 1 or size["cells"] < 1 or num_classes < 1:
+        raise RobotRayError(f"invalid NB201 network size {size} with {num_classes} classes: all must be >= 1")
+    with torch.device("meta"):
+        model = get_builder("nb201")(canonical, num_classes, **size)
+    counts = count(model, (3, 32, 32))
+    return {
+        "space": "nb201",
+        "arch": canonical,
+        "network": "cifar",
+        "channels": size["channels"],
+        "layers": size["cells"],
+        "layers_meaning": "cells per stage (3 stages)",
+        "classes": num_classes,
+        "input_shape": [3, 32, 32],
+        "params": counts.params,
+        "flops": counts.flops,
+        "flops_unit": "multiply-adds of conv and linear layers per image",
+    }

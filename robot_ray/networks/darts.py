@@ -284,8 +284,7 @@ class DartsNetwork(nn.Module):
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, cfg.classes)
 
-    def forward_with_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(logits, aux_logits)``; ``aux_logits`` is None unless training with an auxiliary head."""
+    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.config.network == "imagenet":
             s0 = self.stem0(x)
             s1 = self.stem1(s0)
@@ -296,7 +295,16 @@ class DartsNetwork(nn.Module):
             s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
             if i == self.aux_position and self.auxiliary_head is not None and self.training:
                 aux = self.auxiliary_head(s1)
-        return self.classifier(self.global_pooling(s1).flatten(1)), aux
+        return s1, aux
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last cell's NCHW output, before global pooling (what Zen-NAS reads)."""
+        return self._features(x)[0]
+
+    def forward_with_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(logits, aux_logits)``; ``aux_logits`` is None unless training with an auxiliary head."""
+        features, aux = self._features(x)
+        return self.classifier(self.global_pooling(features).flatten(1)), aux
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_with_aux(x)[0]
@@ -315,6 +323,17 @@ def build(
     """A DARTS network of ``arch``, evaluation-sized unless ``channels``/``layers``/``classes`` say otherwise."""
     cfg = resolve_config(network, channels=channels, layers=layers, classes=classes)
     return DartsNetwork(arch, cfg, auxiliary=auxiliary, drop_path_prob=drop_path_prob)
+
+
+def build_for_metrics(
+    arch: str, num_classes: int, *, channels: int = SEARCH_CIFAR.channels, layers: int = SEARCH_CIFAR.layers,
+    network: str = "cifar",
+) -> DartsNetwork:
+    """Builder in the ``robot_ray.networks.build_network`` contract: RoBoT's search-phase size by default.
+
+    No auxiliary head and no drop-path, as RoBoT computes its DARTS metrics.
+    """
+    return build(arch, network=network, channels=channels, layers=layers, classes=num_classes)
 
 
 def input_size(network: str) -> tuple[int, int]:

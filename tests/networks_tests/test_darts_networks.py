@@ -89,3 +89,17 @@ def test_cli_describe():
     assert json.loads(result.output)["layers"] == 5
     bad = CliRunner().invoke(main, ["describe", "--space", "darts", "--arch", "Genotype("])
     assert bad.exit_code == 2 and "malformed DARTS genotype" in bad.output
+
+
+def test_metric_builder_contract():
+    net = nets.build_for_metrics(V2, 100)  # RoBoT's search-phase size: C=16, L=5
+    assert (net.config.channels, net.config.layers, net.auxiliary_head) == (16, 5, None)
+    x = torch.randn(2, 3, 32, 32)
+    assert net.forward_features(x).shape == (2, 4 * 4 * 16, 8, 8)
+    assert net(x).shape == (2, 100)
+
+
+def test_describe_nb201_matches_benchmark_sizes():
+    d = describe("nb201", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    assert d["params"] == 1_531_546  # NAS-Bench-201's largest cell on CIFAR-10
+    assert d["flops"] == pytest.approx(220.11e6, rel=1e-3)
