@@ -241,6 +241,7 @@ def run_comparison(
             space=space,
             dataset=bench.dataset,
             objective=bench.value_name,
+            test_name=bench.test_name,
             budget=budget,
             metrics=list(metric_names) if spec.runner in (*NEEDS_METRICS, ROBOT) else None,
             options={**options.get(spec.runner, {}), **spec.options},
