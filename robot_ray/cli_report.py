@@ -51,9 +51,7 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
 
     from robot_ray.search.compare import run_comparison
 
-    if not ray.is_initialized():
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    run_comparison(
+    kwargs = dict(
         space=space,
         datasets=_split(datasets) or [],
         methods=_split(methods) or [],
@@ -65,7 +63,10 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
         metric_table=metric_table,
         method_options=parse_options(options),
         progress=click.echo,
-    )
+    )  # parsed first, so a typo fails before Ray starts
+    if not ray.is_initialized():
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    run_comparison(**kwargs)
     click.echo(f"results in {out}; next: robot-ray report {out}")
 
 
