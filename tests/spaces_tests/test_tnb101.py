@@ -254,3 +254,13 @@ def test_build_metric_table(data_dir, tmp_path, scene):
     assert m.values.shape == (4096, 3)
     assert any("169 NASLib -1e8 sentinels" in n for n in m.notes)
     assert metric_table(data_dir, "normal").columns.tolist() == ["arch_id", "arch", "zen", "params", "flops"]
+
+
+def test_counts_agree_with_shared_counting_convention():
+    """Same numbers as :func:`robot_ray.networks.counting.count` (the project-wide convention)."""
+    counting = pytest.importorskip("robot_ray.networks.counting")
+    cell = (C3, SKIP, C1, NONE, C3, SKIP)
+    with torch.device("meta"):
+        model = TNB101MicroEncoder(cell)
+    counts = counting.count(model, (3, 224, 224))
+    assert (counts.params, counts.flops) == count_cell(cell)
