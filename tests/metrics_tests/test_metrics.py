@@ -1,0 +1,88 @@
+"""Metric engine: fused == one-at-a-time, NaN for degenerate cells, registry errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from robot_ray.errors import RobotRayError
+from robot_ray.images import load_batch
+from robot_ray.metrics.catalog import default_registry
+from robot_ray.metrics.compute import compute_archs
+from robot_ray.metrics.fused import compute_metrics
+from robot_ray.metrics.registry import MetricRegistry
+from robot_ray.networks import build_network
+
+ARCHS = [
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|",
+    "|skip_connect~0|+|none~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|",
+    "|nor_conv_1x1~0|+|avg_pool_3x3~0|none~1|+|none~0|skip_connect~1|none~2|",
+]
+ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+NAMES = default_registry().names
+
+
+@pytest.fixture(scope="module")
+def batch():
+    torch.set_num_threads(1)
+    return load_batch("digits", None, 12, seed=0)
+
+
+def test_eleven_metrics_registered() -> None:
+    assert set(NAMES) == {"grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov", "nwot", "zen",
+                          "swap", "swap_reg", "params", "flops"}
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_fused_equals_one_at_a_time(batch, arch: str) -> None:
+    net = build_network("nb201", arch, 10, channels=4, cells=1, seed=1)
+    before = [p.detach().clone() for p in net.parameters()]
+    fused = compute_metrics(net, batch, NAMES)
+    for name in NAMES:
+        alone = compute_metrics(net, batch, [name])[name]
+        assert math.isfinite(alone), name
+        assert fused[name] == pytest.approx(alone, rel=1e-4), name
+    # the network handed in is left untouched
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_metric_callable_alone(batch) -> None:
+    reg = default_registry()
+    net = build_network("nb201", ARCHS[0], 10, channels=4, cells=1)
+    assert reg.get("snip")(net, batch) == pytest.approx(compute_metrics(net, batch, ["snip"])["snip"], rel=1e-6)
+
+
+def test_all_none_cell_gives_nan_not_crash(batch) -> None:
+    net = build_network("nb201", ALL_NONE, 10, channels=4, cells=1)
+    out = compute_metrics(net, batch, NAMES)
+    for name in ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov", "nwot", "zen"):
+        assert math.isnan(out[name]), name
+    assert out["params"] > 0 and out["flops"] > 0
+    assert out["swap"] == 1.0  # every neuron is off for every sample: one pattern
+
+
+def test_unknown_metric_names_known_ones(batch) -> None:
+    with pytest.raises(RobotRayError, match="known metrics: grad_norm"):
+        compute_metrics(torch.nn.Linear(1, 1), batch, ["snip", "bogus"])
+
+
+def test_duplicate_registration_raises() -> None:
+    reg = default_registry()
+    with pytest.raises(RobotRayError, match="already registered"):
+        reg.register(reg.get("snip"))
+    assert len(MetricRegistry([reg.get("snip")])) == 1
+
+
+def test_compute_archs_frame(caplog) -> None:
+    frame = compute_archs("nb201", ARCHS[:2] + [ALL_NONE], dataset="digits", metrics=["snip", "params"],
+                          batch_size=8, seed=0, data_dir=None, channels=4, cells=1)
+    assert list(frame.columns) == ["arch", "snip", "params"]
+    assert frame["snip"].dtype == np.float64
+    assert np.isnan(frame["snip"].iloc[2]) and frame["snip"].iloc[:2].notna().all()
+    assert "NaN for 1 of 3" in caplog.text
+    with pytest.raises(RobotRayError, match="no network builder"):
+        compute_archs("darts_x", ARCHS, dataset="digits", metrics=["snip"], batch_size=8, seed=0, data_dir=None)
