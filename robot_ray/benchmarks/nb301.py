@@ -90,4 +90,9 @@ def metric_table(data_dir: str | os.PathLike | None, metrics: tuple[str, ...] | 
     table = load_table(data_dir)
     out = table[["arch_index", "arch", *metrics]].rename(columns={"arch_index": "arch_id"})
     out["arch_id"] = out["arch_id"].astype(np.int64)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    # NASLib's NB301 synflow is already in log space (values 30..118): do not log it again
+    from robot_ray.metrics.matrix import LOG_ATTR
+
+    out.attrs[LOG_ATTR] = []
+    return out

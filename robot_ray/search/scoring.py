@@ -48,8 +48,7 @@ def iter_ranked(X: np.ndarray, w: Sequence[float], *, chunk: int = 1024) -> Iter
         k = min(chunk, len(remaining))
         sub = s[remaining]
         if k < len(remaining):
-            part = np.argpartition(-sub, k - 1)[:k]
-            # include every row tied with the k-th score so ties resolve by row, not by partition luck
+            # every row scoring at least the k-th best: ties with it resolve by row, not by partition luck
             kth = -np.partition(-sub, k - 1)[k - 1]
             part = np.flatnonzero(sub >= kth)
         else:
