@@ -117,6 +117,8 @@ def to_markdown(table: pd.DataFrame, *, title: str | None = None) -> str:
         out.append("")
     out.append(
         "Test accuracy of the best-by-value queried architecture, mean ± std over seeds (np.std, ddof=0); "
-        "cost = mean seconds of training the queried architectures would take (query cost only)."
+        "cost = mean seconds of training the queried architectures would take (query cost only; "
+        "metric computation not included). `single_metric (average of k)`: mean ± std over the k metrics "
+        "of their mean; `single_metric (best: m)`: the metric with the highest mean (chosen with test values)."
     )
     return "\n".join(out) + "\n"

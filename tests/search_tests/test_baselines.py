@@ -169,3 +169,21 @@ def test_registry_names():
     assert get_method("Single-Metric") is METHODS["single_metric"]
     with pytest.raises(RobotRayError, match="choose one of"):
         get_method("bananas")
+
+
+@pytest.mark.xfail(reason="QueryLedger: a NaN first value stays the running best and best() raises StopIteration; "
+                          "reported to the ledger's owner", strict=False)
+def test_nan_first_query_does_not_poison_the_best(bench):
+    values = bench.values.copy()
+    values[:] = np.nan
+    values[1:] = bench.values[1:]
+    holey = TabularBenchmark(
+        space="nb201", dataset="cifar10", archs=bench.archs, values=values, test_values=bench.test_values,
+        costs=bench.costs, value_name="v", test_name="t",
+    )
+    from robot_ray.search.ledger import QueryLedger
+
+    ledger = QueryLedger(holey, 3)
+    for arch_id in (0, 1, 2):
+        ledger.query(arch_id, stage="x")
+    assert ledger.best().arch_id in (1, 2)
