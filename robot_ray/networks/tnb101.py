@@ -161,11 +161,20 @@ class TNB101MicroEncoder(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The ``512 x H/32 x W/32`` map that task decoders (and Zen-NAS) read."""
+        return self.layers(self.stem(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.layers(self.stem(x))
+        x = self.forward_features(x)
         if self.head is not None:
             x = self.head(x.mean(dim=(2, 3)))
         return x
+
+
+def build(arch: str, num_classes: int, *, channels: int = BASE_CHANNELS) -> TNB101MicroEncoder:
+    """Builder for :func:`robot_ray.networks.build_network`: encoder + pooled linear head."""
+    return TNB101MicroEncoder(arch, base_channels=channels, num_classes=num_classes)
 
 
 # ---------------------------------------------------------------- counting

@@ -264,3 +264,12 @@ def test_counts_agree_with_shared_counting_convention():
         model = TNB101MicroEncoder(cell)
     counts = counting.count(model, (3, 224, 224))
     assert (counts.params, counts.flops) == count_cell(cell)
+
+
+def test_builder_contract():
+    from robot_ray.networks.tnb101 import build
+
+    net = build("64-41414-3_13_302", 7, channels=8)
+    x = torch.randn(2, 3, 64, 64)
+    assert net(x).shape == (2, 7)
+    assert net.forward_features(x).shape == (2, 64, 2, 2)
