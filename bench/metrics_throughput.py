@@ -1,0 +1,69 @@
+"""Archs/s of the fused metric engine vs one metric at a time (all metrics, same archs).
+
+Each arch is built once; then all metrics are computed in one fused call and, interleaved on
+the same arch, once per metric, so machine load hits both modes alike. Also checks that both
+give the same numbers (max relative difference). Prints figures only (no asserts).
+
+    python bench/metrics_throughput.py --n-archs 4 --dataset cifar10 --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+from robot_ray.images import load_batch, num_classes
+from robot_ray.metrics.catalog import default_registry
+from robot_ray.metrics.fused import compute_metrics
+from robot_ray.networks import build_network
+from robot_ray.spaces.nb201 import format_arch, sample_cells
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n-archs", type=int, default=4)
+    p.add_argument("--dataset", default="cifar10")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--channels", type=int, default=16)
+    p.add_argument("--cells", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--exclude", default="", help="comma-separated metrics to leave out, e.g. grasp")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    names = tuple(n for n in default_registry().names if n not in set(args.exclude.split(",")))
+    batch = load_batch(args.dataset, args.data_dir, args.batch_size, args.seed)
+    cells = sample_cells(np.random.default_rng(args.seed), args.n_archs)
+    fused_s = alone_s = 0.0
+    per_metric = dict.fromkeys(names, 0.0)
+    worst = 0.0
+    for cell in cells:
+        net = build_network("nb201", format_arch(cell), num_classes(args.dataset), seed=args.seed,
+                            channels=args.channels, cells=args.cells)
+        t = time.perf_counter()
+        fused = compute_metrics(net, batch, names, seed=args.seed)
+        fused_s += time.perf_counter() - t
+        for n in names:
+            t = time.perf_counter()
+            alone = compute_metrics(net, batch, [n], seed=args.seed)[n]
+            dt = time.perf_counter() - t
+            alone_s += dt
+            per_metric[n] += dt
+            if math.isfinite(alone) and alone != 0:
+                worst = max(worst, abs(fused[n] - alone) / abs(alone))
+    k = len(cells)
+    print(f"{k} NB201 archs (C={args.channels}, N={args.cells}), {args.dataset}, batch {args.batch_size}, "
+          f"{args.threads} thread(s), {len(names)} metrics")
+    print(f"fused:          {k / fused_s:.4f} archs/s ({fused_s / k:.2f} s/arch)")
+    print(f"one at a time:  {k / alone_s:.4f} archs/s ({alone_s / k:.2f} s/arch)")
+    print(f"speed-up:       {alone_s / fused_s:.2f}x; max relative difference fused vs alone {worst:.2e}")
+    print("alone, s/arch per metric: " + ", ".join(f"{n} {v / k:.2f}" for n, v in per_metric.items()))
+
+
+if __name__ == "__main__":
+    main()
