@@ -8,12 +8,20 @@ apples to apples.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
+
+
+def _better(value: float, best: float) -> bool:
+    """Strictly better; a failed (NaN) evaluation is worse than any number."""
+    if math.isnan(value):
+        return False
+    return math.isnan(best) or value > best
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class QueryLedger:
     budget: int
     records: list[QueryRecord] = field(default_factory=list)
     _seen: dict[int, Query] = field(default_factory=dict)
+    _best_index: int = 0
 
     def __post_init__(self) -> None:
         if self.budget < 1:
@@ -78,8 +87,9 @@ class QueryLedger:
             raise RuntimeError(f"query budget of {self.budget} distinct architectures already spent")
         self._seen[arch_id] = answer
         prev = self.records[-1] if self.records else None
-        if prev is None or answer.value > prev.best_value:
+        if prev is None or _better(answer.value, prev.best_value):
             best_value, best_test = answer.value, answer.test_value
+            self._best_index = len(self.records)
         else:
             best_value, best_test = prev.best_value, prev.best_test_value
         self.records.append(
@@ -107,10 +117,10 @@ class QueryLedger:
         return answer, self.record(arch_id, answer, stage=stage, weights=weights)
 
     def best(self) -> QueryRecord:
+        """The first record with the highest value (NaN values never win over a number)."""
         if not self.records:
             raise RuntimeError("no query was made")
-        best_value = self.records[-1].best_value
-        return next(r for r in self.records if r.value == best_value)
+        return self.records[self._best_index]
 
     def total_cost(self) -> float:
         return float(np.sum([r.cost for r in self.records]))

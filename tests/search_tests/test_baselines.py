@@ -171,8 +171,6 @@ def test_registry_names():
         get_method("bananas")
 
 
-@pytest.mark.xfail(reason="QueryLedger: a NaN first value stays the running best and best() raises StopIteration; "
-                          "reported to the ledger's owner", strict=False)
 def test_nan_first_query_does_not_poison_the_best(bench):
     values = bench.values.copy()
     values[:] = np.nan
