@@ -60,9 +60,9 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     from matplotlib.ticker import MaxNLocator
 
     results = sorted((r for r in results if not r.trajectory.empty), key=lambda r: method_rank(r.method))
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=130)
+    fig, ax = plt.subplots(figsize=(9.0, 4.8), dpi=130)
     singles = iter(_SINGLE_COLORS)
-    lows = []
+    lows, his = [], []
     for r in results:
         x, mean, sem = curve_stats(r)
         single = r.method.startswith(SINGLE_PREFIX)
@@ -70,12 +70,15 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
         label = f"{r.method[len(SINGLE_PREFIX):]} (single metric)" if single else r.method
         line, = ax.plot(x, mean, label=label, color=color, lw=1.4 if single else 2.0, ls="--" if single else "-")
         ax.fill_between(x, mean - sem, mean + sem, color=line.get_color(), alpha=0.15, lw=0)
-        lows.append(mean[min(len(mean) - 1, max(1, len(mean) // 5))])
+        # Zoom where methods differ: every final value, and searches from about T/5 queries on;
+        # the first random queries (and a weak metric's early picks) would squash the rest.
+        lows.append(mean[-1] if single else min(mean[-1], mean[min(len(mean) - 1, max(1, len(mean) // 5))]))
+        his.append(np.nanmax(mean + sem))
     first = results[0] if results else None
-    if lows:  # start the axis where the curves become comparable, not at the first random query
-        hi = max(np.nanmax(curve_stats(r)[1]) for r in results)
-        lo = min(lows)
-        ax.set_ylim(lo - 0.05 * (hi - lo + 1e-9), hi + 0.08 * (hi - lo + 1e-9))
+    if lows:
+        lo, hi = min(lows), max(his)
+        pad = 0.06 * (hi - lo) if hi > lo else 0.5
+        ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("number of queried architectures (distinct queries)")
     ax.set_ylabel(test_label(results))
     seeds = sorted({len(r.runs) for r in results})
@@ -87,7 +90,7 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if first is not None:
         ax.set_xlim(1, first.budget)
-    ax.legend(fontsize=8, loc="lower right", ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="method", title_fontsize=8)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

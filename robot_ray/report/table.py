@@ -22,10 +22,19 @@ METHOD_ORDER = ("rs", "rea", "reinforce", "weaknas", "single_metric", "robot")
 COLUMNS = ["space", "dataset", "budget", "method", "seeds", "mean_test", "std_test", "sem_test", "mean_cost", "mean_t0"]
 
 
-def method_rank(method: str) -> tuple[int, str]:
-    """Sort key: the paper's row order, single metrics together, unknown methods last."""
+DATASET_ORDER = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def method_rank(method: str) -> tuple[int, int, str]:
+    """Sort key: the paper's row order; single metrics together, their summary rows last; unknown methods last."""
     base = "single_metric" if method.startswith("single_metric") else method
-    return (METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER), method)
+    summary_row = int(method.startswith("single_metric ("))
+    return (METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER), summary_row, method)
+
+
+def dataset_rank(dataset: str) -> tuple[int, str]:
+    """NB201's usual column order first, other datasets (TNB101 tasks) alphabetically."""
+    return (DATASET_ORDER.index(dataset) if dataset in DATASET_ORDER else len(DATASET_ORDER), dataset)
 
 
 def row(result: ResultDir) -> dict:
@@ -70,7 +79,8 @@ def summary_table(results: Sequence[ResultDir]) -> pd.DataFrame:
     if extra:
         frame = pd.concat([frame, pd.DataFrame(extra, columns=COLUMNS)], ignore_index=True)
     frame["_rank"] = frame["method"].map(method_rank)
-    frame = frame.sort_values(["space", "budget", "_rank", "dataset"]).drop(columns="_rank")
+    frame["_drank"] = frame["dataset"].map(dataset_rank)
+    frame = frame.sort_values(["space", "budget", "_rank", "_drank"]).drop(columns=["_rank", "_drank"])
     return frame.reset_index(drop=True)
 
 
@@ -88,7 +98,7 @@ def to_markdown(table: pd.DataFrame, *, title: str | None = None) -> str:
     """One Markdown table per (space, T): methods as rows, per dataset test value and cost."""
     out = [f"# {title}", ""] if title else []
     for (space, budget), group in table.groupby(["space", "budget"], sort=True):
-        datasets = list(dict.fromkeys(group["dataset"]))
+        datasets = sorted(dict.fromkeys(group["dataset"]), key=dataset_rank)
         seeds = sorted(set(group["seeds"]))
         out.append(f"## {space}, T = {budget} queries ({'/'.join(map(str, seeds))} seeds)")
         out.append("")
