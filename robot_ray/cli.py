@@ -53,6 +53,7 @@ def parse_int_list(spec: str, *, what: str = "seeds") -> list[int]:
 
 # Modules that define subcommands (each does ``@main.command()``); imported for registration.
 _COMMAND_MODULES: list[str] = [
+    "robot_ray.cli_search",
     "robot_ray.cli_describe",
     "robot_ray.cli_report",
 ]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 BUILDERS: dict[str, str] = {
     "nb201": "robot_ray.networks.nb201:build",
+    "darts": "robot_ray.networks.darts:build_for_metrics",
 }
 """Space name -> ``"module:function"`` of its builder."""
 

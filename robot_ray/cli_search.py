@@ -1,0 +1,71 @@
+"""``robot-ray search``: RoBoT (or a baseline) over a benchmark, results to ``--out``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from robot_ray.cli import main, parse_int_list
+from robot_ray.errors import RobotRayError
+from robot_ray.search.driver import METHODS, SearchConfig, format_run_line, format_summary, run_search
+
+
+def parse_metrics(spec: str) -> tuple[str, ...]:
+    names = tuple(m.strip() for m in spec.split(",") if m.strip())
+    if not names:
+        raise RobotRayError(f"no metric names in --metrics {spec!r}: pass e.g. synflow,snip,nwot,zen")
+    if len(set(names)) != len(names):
+        raise RobotRayError(f"--metrics {spec!r} names a metric twice")
+    return names
+
+
+@main.command("search")
+@click.option("--space", default="nb201", show_default=True, help="nb201, tnb101_micro or darts.")
+@click.option("--dataset", "--task", "dataset", default="cifar10", show_default=True,
+              help="NB201 dataset (cifar10, cifar100, ImageNet16-120), TNB101 task, or cifar10 for darts.")
+@click.option("--metrics", default="synflow,snip,nwot,zen", show_default=True, help="Comma-separated metric names.")
+@click.option("--budget", "-T", type=int, default=20, show_default=True, help="Distinct architectures queried per seed.")
+@click.option("--seeds", default="10-19", show_default=True, help="Seeds: a range 10-19 or a list 1,5,9.")
+@click.option("--method", type=click.Choice(METHODS), default="robot", show_default=True)
+@click.option("--data-dir", default=None, help="Shared data directory (else $ROBOT_RAY_DATA).")
+@click.option("--cache", default=None, help="Metric cache from `robot-ray precompute` (default: the published table).")
+@click.option("--out", default=None, help="Output directory (default: out/<space>/<dataset>/<method>).")
+@click.option("--objective", type=click.Choice(["robot", "dataset"]), default="robot", show_default=True,
+              help="NB201: the paper's CIFAR-10 12-epoch val accuracy, or the dataset's own.")
+@click.option("--bo-rounds", type=int, default=None, help="BO proposals per seed (default T-1, as in the paper).")
+@click.option("--init-trials", type=int, default=3, show_default=True, help="Quasi-random proposals before the GP.")
+@click.option("--no-ray", is_flag=True, help="RoBoT in a plain loop in this process (the reference for the Ray path).")
+@click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
+@click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
+@click.option("--trial-cpus", type=float, default=0.25, show_default=True, help="CPUs per Tune trial.")
+@click.option("--trial-gpus", type=float, default=0.0, show_default=True, help="GPUs per Tune trial (live training).")
+@click.option("--resume", "resume", is_flag=True, help="Continue the interrupted search in --out.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
+                   init_trials, no_ray, address, num_cpus, trial_cpus, trial_gpus, resume, quiet) -> None:
+    """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
+    from robot_ray.spaces import check_space
+
+    check_space(space)
+    out = out or str(Path("out") / space / dataset / method)
+    resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
+    config = SearchConfig(
+        space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
+        seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
+        objective=objective, bo_rounds=bo_rounds, init_trials=init_trials,
+        use_ray=not no_ray, trial_resources=resources, resume=resume, progress=not quiet,
+    )
+    uses_ray = method == "robot" and not no_ray
+    if uses_ray:
+        from robot_ray.cluster import connect
+
+        connect(address=address, num_cpus=num_cpus)
+    summary = run_search(config)
+    for run in summary["runs"]:
+        click.echo(format_run_line(run))
+    click.echo(format_summary(summary))
+    for note in summary.get("metric_notes", []):
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"wrote {Path(out) / 'trajectory.parquet'} and {Path(out) / 'summary.json'}")

@@ -1,0 +1,254 @@
+"""``AxWeightSearcher``: a Ray Tune searcher that proposes RoBoT metric-weight vectors with Ax.
+
+Ray's bundled ``AxSearch`` targets the deprecated ``AxClient`` and breaks with ax-platform 1.3,
+so this is a thin adapter over Ax's current ``ax.Client``: one float parameter per metric in
+[-1, 1], ``trial_id`` mapped to an Ax trial index, results reported back as the objective.
+
+Two choices make it reproducible:
+* every suggestion runs under a torch RNG forked and seeded from (seed, proposal number), so the
+  same seed gives the same proposals without touching the caller's global RNG;
+* the live Ax client is rebuilt from its own JSON snapshot before each suggestion, so a searcher
+  restored from ``save`` is, by construction, in exactly the state of the one that saved it
+  (a live client warm-starts its GP from the previous fit; a restored one could not).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
+
+from robot_ray.errors import RobotRayError
+from robot_ray.search.results import atomic_write_json
+
+logger = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+OBJECTIVE = "value"
+
+
+def _quiet_ax() -> None:
+    """Ax logs every generated and completed trial at INFO on its own loggers; keep warnings only."""
+    for name in list(logging.root.manager.loggerDict):
+        if name == "ax" or name.startswith("ax."):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _param_name(metric: str) -> str:
+    return f"w_{metric}"
+
+
+class AxWeightSearcher(Searcher):
+    """Propose weight vectors ``w in [lo, hi]^M`` over M training-free metrics with Ax BO.
+
+    Each suggestion is a Tune config ``{"weights": {metric: w_m, ...}}``; the trial must report
+    ``metric`` (default ``"value"``), the objective of the architecture ``a(w)`` it induced.
+
+    Args:
+        metric_names: the metrics, in the column order of the metric matrix.
+        metric, mode: the reported result key and ``"max"``/``"min"`` (settable later through
+            ``tune.TuneConfig``).
+        seed: seeds Ax's initial design and every acquisition optimisation.
+        max_proposals: stop (return ``FINISHED``) after this many suggestions; the paper uses T-1.
+        init_trials: quasi-random (Sobol) proposals before the GP takes over.
+        bounds: the range of every weight.
+
+    Example:
+        .. code-block:: python
+
+            searcher = ConcurrencyLimiter(
+                AxWeightSearcher(["synflow", "snip", "nwot", "zen"], seed=10, max_proposals=19),
+                max_concurrent=1,
+            )
+            tune.Tuner(trainable, tune_config=tune.TuneConfig(
+                search_alg=searcher, metric="value", mode="max", num_samples=19)).fit()
+    """
+
+    def __init__(
+        self,
+        metric_names: Sequence[str],
+        *,
+        metric: str | None = None,
+        mode: str | None = None,
+        seed: int = 0,
+        max_proposals: int | None = None,
+        init_trials: int = 3,
+        bounds: tuple[float, float] = (-1.0, 1.0),
+    ) -> None:
+        super().__init__(metric=metric, mode=mode)
+        names = list(metric_names)
+        if not names:
+            raise RobotRayError("AxWeightSearcher needs at least one metric name")
+        if len(set(names)) != len(names):
+            raise RobotRayError(f"duplicate metric names in {names}")
+        if not bounds[0] < bounds[1]:
+            raise RobotRayError(f"weight bounds must satisfy low < high, got {bounds}")
+        if init_trials < 1:
+            raise RobotRayError(f"init_trials must be at least 1, got {init_trials}")
+        self.metric_names = names
+        self.seed = int(seed)
+        self.max_proposals = max_proposals
+        self.init_trials = int(init_trials)
+        self.bounds = (float(bounds[0]), float(bounds[1]))
+        self._client = None
+        self._proposals = 0
+        self._trial_index: dict[str, int] = {}
+        self._finished: set[str] = set()
+
+    # -- search space --------------------------------------------------------------------------
+    @staticmethod
+    def convert_search_space(metric_names: Sequence[str], bounds: tuple[float, float] = (-1.0, 1.0)) -> list:
+        """Ax parameter configs for the weight vector (one ``w_<metric>`` float each)."""
+        from ax import RangeParameterConfig
+
+        return [
+            RangeParameterConfig(name=_param_name(m), bounds=bounds, parameter_type="float")
+            for m in metric_names
+        ]
+
+    def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec) -> bool:
+        # The weight space is fixed by the metric names; a Tune param_space is not needed.
+        if self._client is not None:
+            return False
+        if metric:
+            self._metric = metric
+        if mode:
+            self._mode = mode
+        return True
+
+    # -- Ax client -----------------------------------------------------------------------------
+    def _new_client(self):
+        from ax import Client
+
+        _quiet_ax()
+        client = Client(random_seed=self.seed)
+        client.configure_experiment(
+            parameters=self.convert_search_space(self.metric_names, self.bounds),
+            name=f"robot_weights_seed{self.seed}",
+        )
+        client.configure_optimization(objective=OBJECTIVE if self._mode == "max" else f"-{OBJECTIVE}")
+        client.configure_generation_strategy(
+            method="fast",
+            initialization_budget=self.init_trials,
+            initialization_random_seed=self.seed,
+            # the centre (all weights 0) scores every architecture 0: a wasted query
+            initialize_with_center=False,
+        )
+        return client
+
+    def _client_snapshot(self) -> dict:
+        fd, path = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        try:
+            self._client.save_to_json_file(path)
+            with open(path) as f:
+                return json.load(f)
+        finally:
+            os.unlink(path)
+
+    @staticmethod
+    def _client_from_snapshot(snapshot: dict):
+        from ax import Client
+
+        _quiet_ax()
+        fd, path = tempfile.mkstemp(suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(snapshot, f)
+            return Client.load_from_json_file(path)
+        finally:
+            os.unlink(path)
+
+    # -- Tune contract -------------------------------------------------------------------------
+    def suggest(self, trial_id: str) -> dict | None:
+        if self._metric is None or self._mode is None:
+            raise RuntimeError(
+                UNDEFINED_METRIC_MODE.format(cls=type(self).__name__, metric=self._metric, mode=self._mode)
+            )
+        if self.max_proposals is not None and self._proposals >= self.max_proposals:
+            return Searcher.FINISHED
+        if self._client is None:
+            self._client = self._new_client()
+        else:
+            self._client = self._client_from_snapshot(self._client_snapshot())
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed * 1_000_003 + self._proposals)
+            trials = self._client.get_next_trials(max_trials=1)
+        if not trials:  # Ax is at its parallelism limit: "not now"
+            return None
+        (index, params), = trials.items()
+        self._trial_index[trial_id] = int(index)
+        self._proposals += 1
+        return {"weights": {m: float(params[_param_name(m)]) for m in self.metric_names}}
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        index = self._trial_index.get(trial_id)
+        if index is None or trial_id in self._finished:
+            logger.warning("AxWeightSearcher: completion for unknown or finished trial %s ignored", trial_id)
+            return
+        self._finished.add(trial_id)
+        value = None if (error or not result) else result.get(self._metric)
+        if value is None or not math.isfinite(float(value)):
+            reason = "trial errored" if error else f"no finite {self._metric!r} in result"
+            logger.warning("AxWeightSearcher: trial %s marked failed (%s)", trial_id, reason)
+            self._client.mark_trial_failed(index, failed_reason=reason)
+            return
+        self._client.complete_trial(index, {OBJECTIVE: float(value)})
+
+    @property
+    def proposals(self) -> int:
+        return self._proposals
+
+    # -- state ---------------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "metric_names": list(self.metric_names),
+            "metric": self._metric,
+            "mode": self._mode,
+            "seed": self.seed,
+            "max_proposals": self.max_proposals,
+            "init_trials": self.init_trials,
+            "bounds": list(self.bounds),
+            "proposals": self._proposals,
+            "trial_index": dict(self._trial_index),
+            "finished": sorted(self._finished),
+            "ax_client": None if self._client is None else self._client_snapshot(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise RobotRayError(
+                f"searcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION}): "
+                "it was written by another robot-ray version; start a new search"
+            )
+        self.metric_names = list(state["metric_names"])
+        self._metric, self._mode = state["metric"], state["mode"]
+        self.seed = int(state["seed"])
+        self.max_proposals = state["max_proposals"]
+        self.init_trials = int(state["init_trials"])
+        self.bounds = tuple(state["bounds"])
+        self._proposals = int(state["proposals"])
+        self._trial_index = {str(k): int(v) for k, v in state["trial_index"].items()}
+        self._finished = set(state["finished"])
+        snap = state["ax_client"]
+        self._client = None if snap is None else self._client_from_snapshot(snap)
+
+    def save(self, checkpoint_path: str) -> None:
+        atomic_write_json(checkpoint_path, self.get_state())
+
+    def restore(self, checkpoint_path: str) -> None:
+        try:
+            with open(checkpoint_path) as f:
+                state = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
+        self.set_state(state)

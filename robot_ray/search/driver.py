@@ -1,0 +1,160 @@
+"""What ``robot-ray search`` does, as a library call: config in, result files and summary out.
+
+The CLI and the job scripts only build a :class:`SearchConfig`; this module loads the
+benchmark and the metric matrix, runs the method (RoBoT on Ray, RoBoT in a plain loop, or a
+baseline), and writes ``trajectory.parquet`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from robot_ray.benchmarks import get_benchmark
+from robot_ray.benchmarks.base import Benchmark
+from robot_ray.errors import RobotRayError
+from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
+from robot_ray.search.results import RunResult, write_results
+
+PAPER_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
+REFERENCE_METRICS = ("synflow", "snip", "nwot", "zen")
+BASELINES = ("rs", "rea", "reinforce", "weaknas", "single-metric")
+METHODS = ("robot",) + BASELINES
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """One search: a method over one benchmark dataset/task, for several seeds."""
+
+    space: str = "nb201"
+    dataset: str = "cifar10"
+    metrics: tuple[str, ...] = REFERENCE_METRICS
+    budget: int = 20
+    seeds: tuple[int, ...] = tuple(range(10, 20))
+    method: str = "robot"
+    data_dir: str | None = None
+    cache: str | None = None
+    out: str = "out"
+    objective: str = "robot"  # nb201: "robot" (paper, CIFAR-10 12-epoch val) or "dataset"
+    bo_rounds: int | None = None
+    init_trials: int = 3
+    use_ray: bool = True
+    per_seed_concurrency: int = 1
+    trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
+    resume: bool = False
+    progress: bool = True
+    method_options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise RobotRayError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if not self.seeds:
+            raise RobotRayError("no seeds given: pass --seeds, e.g. 10-19")
+        if self.budget < 1:
+            raise RobotRayError(f"--budget must be at least 1, got {self.budget}")
+
+
+def load_benchmark(config: SearchConfig) -> Benchmark:
+    options: dict[str, Any] = {}
+    if config.space == "nb201":
+        options["objective"] = config.objective
+    return get_benchmark(config.space, config.dataset, config.data_dir, **options)
+
+
+def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
+    """The metric matrix: ``--cache`` if given, else the space's published metric table."""
+    if not config.metrics:
+        raise RobotRayError("no metrics given: pass --metrics, e.g. synflow,snip,nwot,zen")
+    if config.cache:
+        from robot_ray.cache import read_cache_table
+
+        return read_metric_table(read_cache_table(config.cache), list(config.metrics), dataset=benchmark.dataset)
+    if config.space == "nb201":
+        from robot_ray.data import data_file
+
+        path = data_file(config.data_dir, "nasbench201", "reference_metrics.parquet")
+        return read_metric_table(path, list(config.metrics), dataset=benchmark.dataset)
+    if config.space == "darts":
+        from robot_ray.benchmarks.nb301 import metric_table
+
+        return read_metric_table(metric_table(config.data_dir, list(config.metrics)), list(config.metrics))
+    if config.space == "tnb101_micro":
+        from robot_ray.metrics.tnb101_table import metric_table
+
+        return read_metric_table(metric_table(config.data_dir, benchmark.dataset), list(config.metrics))
+    raise RobotRayError(f"no published metric table for space {config.space!r}: pass --cache")
+
+
+def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix | None) -> list[RunResult]:
+    if config.method == "robot":
+        assert metrics is not None
+        if config.use_ray:
+            from robot_ray.search.robot import RayRobotConfig, run_robot_ray
+
+            ray_config = RayRobotConfig(
+                budget=config.budget,
+                bo_rounds=config.bo_rounds,
+                init_trials=config.init_trials,
+                per_seed_concurrency=config.per_seed_concurrency,
+                trial_resources=dict(config.trial_resources),
+            )
+            return run_robot_ray(
+                benchmark, metrics, list(config.seeds), ray_config,
+                out_dir=config.out, progress=config.progress, resume=config.resume,
+            )
+        from robot_ray.search.loop import run_robot
+
+        return [
+            run_robot(benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds, init_trials=config.init_trials)
+            for s in config.seeds
+        ]
+    from robot_ray.search.baselines import METHODS as BASELINE_FNS
+
+    key = config.method.replace("-", "_")
+    if key not in BASELINE_FNS:
+        raise RobotRayError(f"method {config.method!r} is not available; choose one of {', '.join(METHODS)}")
+    fn = BASELINE_FNS[key]
+    return [fn(benchmark, config.budget, s, metrics=metrics, **config.method_options) for s in config.seeds]
+
+
+def run_search(config: SearchConfig) -> dict[str, Any]:
+    """Run the configured search and write its result files; returns the summary dict."""
+    started = time.time()
+    benchmark = load_benchmark(config)
+    needs_metrics = config.method in ("robot", "single-metric")
+    metrics = load_metrics(config, benchmark) if needs_metrics else None
+    runs = run_method(config, benchmark, metrics)
+    meta = {
+        "objective": benchmark.value_name,
+        "test_name": benchmark.test_name,
+        "budget": config.budget,
+        "metrics": list(metrics.names) if metrics is not None else None,
+        "metric_notes": list(metrics.notes) if metrics is not None else [],
+        "wall_time_s": time.time() - started,
+        "config": {k: v for k, v in asdict(config).items() if k not in ("progress",)},
+    }
+    return write_results(Path(config.out), runs, method=config.method, space=benchmark.space, dataset=benchmark.dataset, **meta)
+
+
+def format_run_line(run: dict[str, Any]) -> str:
+    t0 = f" T0={run['t0']:>2}" if run.get("t0") is not None else ""
+    return (
+        f"seed {run['seed']:>3}: best arch {run['best_arch_id']:>6} value {run['best_value']:.3f} "
+        f"test {run['best_test_value']:.3f}{t0} queries {run['queries']} cost {run['cost']:.0f}s"
+    )
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    t0 = f", mean T0 {summary['mean_t0']:.1f}" if "mean_t0" in summary else ""
+    return (
+        f"{summary['method']} on {summary['space']}/{summary['dataset']} (T={summary['budget']}, "
+        f"{len(summary['runs'])} seeds): test {summary['mean_test_value']:.2f} ± {summary['std_test_value']:.2f}"
+        f"{t0}, mean query cost {summary['mean_cost']:.0f}s"
+    )
+
+
+def data_dir_from(value: str | os.PathLike | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,141 @@
+"""``SeedFanoutSearcher``: several independent RoBoT seeds in one Tune experiment.
+
+Each seed keeps its own :class:`AxWeightSearcher` and sees only its own trials, so a seed's
+proposals are exactly those of a run on its own; the fan-out only interleaves them. With one
+trial in flight per seed (the paper's sequential BO) the seeds' results do not depend on the
+interleaving, and Tune's per-trial latency is hidden behind the other seeds' trials instead of
+being paid once per proposal. One experiment also means one driver, one checkpoint and one
+``--resume``, instead of one Tune session per seed on a 2-core head node.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from ray.tune.search import Searcher
+
+from robot_ray.errors import RobotRayError
+from robot_ray.search.ax_searcher import AxWeightSearcher
+from robot_ray.search.results import atomic_write_json
+
+logger = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+
+
+class SeedFanoutSearcher(Searcher):
+    """Route Tune trials round-robin over per-seed searchers.
+
+    Suggestions are ``{"seed": s, **child_config}``. A seed stops when its searcher returns
+    ``FINISHED`` or a trial of it reports ``exhausted`` (its query budget is spent).
+
+    Args:
+        children: seed -> its searcher.
+        per_seed_concurrency: trials of one seed in flight at once (1 = sequential BO).
+    """
+
+    def __init__(
+        self,
+        children: dict[int, AxWeightSearcher],
+        *,
+        per_seed_concurrency: int = 1,
+        metric: str | None = None,
+        mode: str | None = None,
+    ) -> None:
+        super().__init__(metric=metric, mode=mode)
+        if not children:
+            raise RobotRayError("no seeds to search: pass at least one seed")
+        if per_seed_concurrency < 1:
+            raise RobotRayError(f"per-seed concurrency must be at least 1, got {per_seed_concurrency}")
+        self.children = {int(s): c for s, c in children.items()}
+        self.per_seed_concurrency = per_seed_concurrency
+        self._order = sorted(self.children)
+        self._next = 0
+        self._trial_seed: dict[str, int] = {}
+        self._in_flight: dict[int, int] = {s: 0 for s in self._order}
+        self._done: set[int] = set()
+
+    def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec) -> bool:
+        ok = all(c.set_search_properties(metric, mode, config, **spec) for c in self.children.values())
+        if ok:
+            self._metric = metric or self._metric
+            self._mode = mode or self._mode
+        return ok
+
+    def suggest(self, trial_id: str) -> dict | None:
+        if len(self._done) == len(self._order):
+            return Searcher.FINISHED
+        for k in range(len(self._order)):
+            seed = self._order[(self._next + k) % len(self._order)]
+            if seed in self._done or self._in_flight[seed] >= self.per_seed_concurrency:
+                continue
+            config = self.children[seed].suggest(trial_id)
+            if config == Searcher.FINISHED:
+                self._done.add(seed)
+                continue
+            if config is None:
+                continue
+            self._next = (self._order.index(seed) + 1) % len(self._order)
+            self._trial_seed[trial_id] = seed
+            self._in_flight[seed] += 1
+            return {"seed": seed, **config}
+        return Searcher.FINISHED if len(self._done) == len(self._order) else None
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        seed = self._trial_seed.pop(trial_id, None)
+        if seed is None:
+            logger.warning("SeedFanoutSearcher: completion for unknown trial %s ignored", trial_id)
+            return
+        self._in_flight[seed] -= 1
+        self.children[seed].on_trial_complete(trial_id, result, error)
+        if result and result.get("exhausted"):
+            self._done.add(seed)
+
+    @property
+    def finished(self) -> bool:
+        return len(self._done) == len(self._order)
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "per_seed_concurrency": self.per_seed_concurrency,
+            "metric": self._metric,
+            "mode": self._mode,
+            "next": self._next,
+            "trial_seed": dict(self._trial_seed),
+            "done": sorted(self._done),
+            "children": {str(s): c.get_state() for s, c in self.children.items()},
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise RobotRayError(
+                f"fan-out searcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION})"
+            )
+        self.per_seed_concurrency = int(state["per_seed_concurrency"])
+        self._metric, self._mode = state["metric"], state["mode"]
+        self.children = {}
+        for s, child_state in state["children"].items():
+            child = AxWeightSearcher(child_state["metric_names"])
+            child.set_state(child_state)
+            self.children[int(s)] = child
+        self._order = sorted(self.children)
+        self._next = int(state["next"])
+        self._trial_seed = {str(k): int(v) for k, v in state["trial_seed"].items()}
+        self._in_flight = {s: 0 for s in self._order}
+        for s in self._trial_seed.values():
+            self._in_flight[s] += 1
+        self._done = {int(s) for s in state["done"]}
+
+    def save(self, checkpoint_path: str) -> None:
+        atomic_write_json(checkpoint_path, self.get_state())
+
+    def restore(self, checkpoint_path: str) -> None:
+        try:
+            with open(checkpoint_path) as f:
+                state = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
+        self.set_state(state)
