@@ -1,0 +1,155 @@
+"""``LiveObjective``: evaluate an architecture by training it, for RoBoT's Tune trials and greedy tasks.
+
+The searcher calls ``objective(arch_id) -> Query`` inside a Tune trial or Ray task
+(:func:`robot_ray.search.trial.evaluate`), so the objective is a small picklable object: settings
+and the arch strings travel, the images are loaded lazily in the worker and cached there.
+
+Defaults per space follow the protocols the benchmarks were made with:
+
+* ``nb201``: NAS-Bench-201's short schedule (``hp=12``): 12 epochs, batch 256, lr 0.1, Nesterov
+  SGD momentum 0.9, weight decay 5e-4, cosine; C=16, N=5; half the training set for validation.
+* ``darts``: RoBoT's DARTS search network (C=16, 5 cells) with DARTS' optimiser (lr 0.025,
+  weight decay 3e-4, batch 96), no auxiliary head or drop-path.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from robot_ray.benchmarks.base import Benchmark, Query
+from robot_ray.errors import RobotRayError
+from robot_ray.train import data as tdata
+from robot_ray.train import loop
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How one architecture is trained (see :data:`DEFAULTS` for each space's values)."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    size: dict[str, Any] = field(default_factory=dict)
+    momentum: float = 0.9
+    nesterov: bool = True
+    val_fraction: float = 0.5
+    augment: bool = True
+    cutout: bool = False
+    train_subset: int | None = None
+    eval_batch_size: int = 512
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0 or self.weight_decay < 0:
+            raise RobotRayError(
+                f"training settings need epochs >= 1, batch_size >= 1, lr > 0, weight_decay >= 0; got "
+                f"epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, weight_decay={self.weight_decay}"
+            )
+
+
+DEFAULTS: dict[str, TrainSettings] = {
+    "nb201": TrainSettings(epochs=12, batch_size=256, lr=0.1, weight_decay=5e-4, size={"channels": 16, "cells": 5}),
+    "darts": TrainSettings(epochs=12, batch_size=96, lr=0.025, weight_decay=3e-4, size={"channels": 16, "layers": 5}),
+}
+"""Per-space defaults; override any field through :class:`LiveObjective`'s keyword arguments."""
+
+
+class LiveObjective:
+    """A picklable ``(arch_id) -> Query`` that trains the architecture from scratch.
+
+    Args:
+        space: ``nb201`` or ``darts``.
+        archs: arch string per id: a sequence of strings, or a :class:`Benchmark` (its strings are
+            copied when it is tabular, so the objective pickles without the table).
+        dataset: a name of :data:`robot_ray.images.DATASETS`.
+        data_dir: shared data directory (npz subsets; not needed for ``digits``).
+        cifar_root: official CIFAR python-pickle folder; when given, the full dataset is used.
+        seed: seeds the weights, the train/validation split, the subset and every batch.
+        device: ``None`` picks ``cuda`` when available, else ``cpu``.
+        **settings: any :class:`TrainSettings` field, overriding the space's :data:`DEFAULTS`
+            (``size`` entries are merged into the default size).
+
+    ``query.value`` is the validation accuracy (%) after the last epoch, ``test_value`` the
+    test accuracy (%) of the same network (NaN without a test split), ``cost`` the wall time (s)
+    of data loading, training and evaluation. Deterministic given ``seed`` on CPU.
+
+    Example::
+
+        obj = LiveObjective("nb201", bench, "cifar10", data_dir=DATA, epochs=1, size={"channels": 4, "cells": 1})
+        run_robot_ray(bench, metrics, seeds, config, objective=obj)
+    """
+
+    def __init__(self, space: str, archs: Sequence[str] | Benchmark, dataset: str, *,
+                 data_dir: str | None = None, cifar_root: str | None = None, seed: int = 0,
+                 device: str | None = None, **settings: Any) -> None:
+        if space not in DEFAULTS:
+            raise RobotRayError(f"cannot train search space {space!r}; trainable spaces: {', '.join(DEFAULTS)}")
+        base = DEFAULTS[space]
+        unknown = set(settings) - set(TrainSettings.__dataclass_fields__)
+        if unknown:
+            raise RobotRayError(
+                f"unknown training settings {sorted(unknown)}; known: {', '.join(TrainSettings.__dataclass_fields__)}"
+            )
+        size = {**base.size, **settings.pop("size", {})}
+        self.settings = TrainSettings(**{**asdict(base), **settings, "size": size})
+        self.space = space
+        self.dataset = dataset
+        self.data_dir = None if data_dir is None else str(data_dir)
+        self.cifar_root = None if cifar_root is None else str(cifar_root)
+        self.seed = int(seed)
+        self.device = device
+        self._archs = tuple(archs.archs) if isinstance(archs, Benchmark) and hasattr(archs, "archs") else archs
+        self._data: tuple[tdata.Split, tdata.Split, tdata.Split | None, int] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_data"] = None  # images are reloaded in the worker, never shipped
+        return state
+
+    def arch(self, arch_id: int) -> str:
+        """The arch string of an id."""
+        if isinstance(self._archs, Benchmark):
+            return self._archs.arch(arch_id)
+        i = int(arch_id)
+        if not 0 <= i < len(self._archs):
+            raise RobotRayError(f"arch id {i} outside the {len(self._archs)} arch strings given to LiveObjective")
+        return self._archs[i]
+
+    def __call__(self, arch_id: int) -> Query:
+        start = time.perf_counter()
+        result = self.train(self.arch(arch_id))
+        return Query(result["val_acc"], result["test_acc"], time.perf_counter() - start)
+
+    def train(self, arch: str) -> dict[str, Any]:
+        """Train one arch string; returns ``val_acc``, ``test_acc`` (NaN without test split) and per-epoch history."""
+        s = self.settings
+        device = loop.pick_device(self.device)
+        train, val, test, num_classes = self._load()
+        net = loop.build(self.space, arch, num_classes, seed=self.seed, device=device, size=s.size)
+        opt = loop.sgd(net, lr=s.lr, weight_decay=s.weight_decay, momentum=s.momentum, nesterov=s.nesterov)
+        dtrain, dval = tdata.DeviceSplit(train, device), tdata.DeviceSplit(val, device)
+        history = []
+        for epoch in range(s.epochs):
+            stats = loop.train_epoch(
+                net, opt, dtrain, batch_size=s.batch_size, generator=loop.epoch_generator(self.seed, epoch),
+                lr=loop.cosine_lr(s.lr, epoch, s.epochs), augment=s.augment, cutout=s.cutout,
+            )
+            history.append({"epoch": epoch + 1, **stats})
+        val_acc = loop.accuracy(net, dval, s.eval_batch_size)
+        test_acc = math.nan if test is None else loop.accuracy(net, tdata.DeviceSplit(test, device), s.eval_batch_size)
+        return {"val_acc": val_acc, "test_acc": test_acc, "history": history, "device": device}
+
+    def _load(self) -> tuple[tdata.Split, tdata.Split, tdata.Split | None, int]:
+        if self._data is None:
+            ds = tdata.load_dataset(self.dataset, data_dir=self.data_dir, cifar_root=self.cifar_root)
+            train = tdata.take(ds.train, self.settings.train_subset, self.seed)
+            tr, va = tdata.train_val_split(train, self.settings.val_fraction, self.seed)
+            self._data = (tr, va, ds.test, ds.num_classes)
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"LiveObjective({self.space!r}, dataset={self.dataset!r}, seed={self.seed}, {self.settings})"
