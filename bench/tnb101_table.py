@@ -26,7 +26,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 PAPER_ROBOT_RANK = {
@@ -136,8 +135,8 @@ def report(out: Path) -> pd.DataFrame | None:
                 cells.append("-")
             else:
                 r = r.iloc[0]
-                std = 0.0 if np.isnan(r["std_rank"]) else r["std_rank"]
-                cells.append(f"{r['mean_rank']:.1f} +- {std:.1f} [{int(r['seeds'])}]")
+                spread = "" if int(r["seeds"]) < 2 else f" +- {r['std_rank']:.1f}"
+                cells.append(f"{r['mean_rank']:.1f}{spread} [{int(r['seeds'])}]")
         used = runs[(runs["task"] == task) & (runs["method"] == "robot")]["metrics"]
         names = ", ".join(used.iloc[0]) if len(used) else "-"
         lines.append(f"| {task} | {PAPER_ROBOT_RANK[task]} | " + " | ".join(cells) + f" | {names} |")
