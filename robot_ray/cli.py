@@ -56,6 +56,7 @@ _COMMAND_MODULES: list[str] = [
     "robot_ray.cli_search",
     "robot_ray.cli_describe",
     "robot_ray.cli_report",
+    "robot_ray.cli_precompute",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -1,0 +1,245 @@
+"""The cache manifest (``_manifest.json``): settings, code versions, the arch plan and shard states.
+
+The manifest is the single source of truth for *which* rows a cache should hold: every shard is
+planned here (its arch ids, its file name) before any value is computed, so a shard file on disk
+either matches its manifest entry or is invalid. Arch ids are stored as half-open runs
+``[[start, stop], ...]``, which keeps ``all`` of NB201 or a 10^7-row DARTS pool to a few numbers.
+The leading underscore keeps pyarrow (and ``pandas.read_parquet(CACHE)``) from reading it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import robot_ray
+from robot_ray.errors import RobotRayError
+
+MANIFEST = "_manifest.json"
+POOL = "_pool.parquet"
+LOCK = "_lock"
+FORMAT = "robot-ray-metric-cache"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """Everything that makes two metric values comparable; one cache holds exactly one setting.
+
+    Attributes:
+        space: search space (``nb201``, ``darts``).
+        dataset: image dataset of the metric batch.
+        metrics: metric names, in column order.
+        batch_size: images in the metric batch.
+        seed: seed of the batch, the weights and the Gaussian passes.
+        size: network-builder keywords (``{"channels": 16, "cells": 5}`` for NB201).
+        ids: what ``arch_id`` means: ``official`` (NB201 benchmark index), ``product`` (NB201
+            product index, :func:`robot_ray.spaces.nb201.product_index`) or ``pool`` (row of
+            the cache's own ``_pool.parquet``, DARTS).
+    """
+
+    space: str
+    dataset: str
+    metrics: tuple[str, ...]
+    batch_size: int
+    seed: int
+    size: Mapping[str, int]
+    ids: str
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["metrics"] = list(self.metrics)
+        out["size"] = dict(self.size)
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> CacheSettings:
+        return cls(space=raw["space"], dataset=raw["dataset"], metrics=tuple(raw["metrics"]),
+                   batch_size=int(raw["batch_size"]), seed=int(raw["seed"]),
+                   size={k: int(v) for k, v in raw["size"].items()}, ids=raw["ids"])
+
+    def differences(self, other: CacheSettings) -> list[str]:
+        """``"name: cache has A, this run asks B"`` for every setting that differs (metric order ignored)."""
+        out = []
+        for key in ("space", "dataset", "batch_size", "seed", "ids"):
+            if getattr(self, key) != getattr(other, key):
+                out.append(f"{key}: cache has {getattr(self, key)!r}, this run asks {getattr(other, key)!r}")
+        if dict(self.size) != dict(other.size):
+            out.append(f"network size: cache has {dict(self.size)}, this run asks {dict(other.size)}")
+        if set(self.metrics) != set(other.metrics):
+            out.append(f"metrics: cache has {','.join(self.metrics)}, this run asks {','.join(other.metrics)}")
+        return out
+
+
+@dataclass
+class Shard:
+    """One planned shard: its arch ids (sorted) and, once written, where and how long it took."""
+
+    index: int
+    ids: np.ndarray
+    complete: bool = False
+    node_id: str | None = None
+    seconds: float | None = None
+
+    @property
+    def file(self) -> str:
+        return shard_file(self.index)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "file": self.file, "rows": len(self.ids), "ids": encode_ids(self.ids),
+                "complete": self.complete, "node_id": self.node_id, "seconds": self.seconds}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Shard:
+        ids = decode_ids(raw["ids"])
+        if len(ids) != raw["rows"]:
+            raise ValueError(f"shard {raw['index']}: {len(ids)} ids but rows={raw['rows']}")
+        return cls(int(raw["index"]), ids, bool(raw["complete"]), raw.get("node_id"), raw.get("seconds"))
+
+
+@dataclass
+class Manifest:
+    """The manifest of one cache directory; see the module docstring and ``docs/precompute.md``."""
+
+    settings: CacheSettings
+    shards: list[Shard] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    pool: dict[str, Any] | None = None
+    created: str = field(default_factory=lambda: _now())
+
+    # ------------------------------------------------------------------ views
+
+    def arch_ids(self) -> np.ndarray:
+        """All planned arch ids, sorted."""
+        if not self.shards:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(np.concatenate([s.ids for s in self.shards]))
+
+    def incomplete(self) -> list[Shard]:
+        return [s for s in self.shards if not s.complete]
+
+    def command(self) -> str | None:
+        """The command line of the latest run (to print in "rerun ..." hints)."""
+        return self.runs[-1].get("command") if self.runs else None
+
+    # ------------------------------------------------------------------ planning
+
+    def plan(self, ids: Iterable[int], shard_size: int) -> list[Shard]:
+        """Append shards for the ``ids`` not planned yet (sorted, ``shard_size`` each); returns them."""
+        if shard_size < 1:
+            raise RobotRayError(f"--shard-size must be at least 1, got {shard_size}")
+        want = np.unique(np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids, dtype=np.int64))
+        new = np.setdiff1d(want, self.arch_ids(), assume_unique=True)
+        start = max((s.index for s in self.shards), default=-1) + 1
+        added = [Shard(start + k, new[i:i + shard_size]) for k, i in enumerate(range(0, len(new), shard_size))]
+        self.shards.extend(added)
+        return added
+
+    # ------------------------------------------------------------------ files
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "settings": self.settings.to_json(),
+            "num_archs": int(sum(len(s) for s in self.shards)),
+            "complete": not self.incomplete(),
+            "created": self.created,
+            "updated": _now(),
+            "pool": self.pool,
+            "runs": self.runs,
+            "shards": [s.to_json() for s in self.shards],
+        }
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write atomically (temporary file, then ``os.replace``)."""
+        from robot_ray.search.results import atomic_write_json
+
+        atomic_write_json(Path(directory) / MANIFEST, self.to_json())
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> Manifest:
+        """Read ``_manifest.json`` of a cache directory.
+
+        Raises:
+            RobotRayError: no manifest, not a robot-ray cache, or a manifest that cannot be parsed.
+        """
+        path = Path(directory) / MANIFEST
+        if not path.is_file():
+            raise RobotRayError(
+                f"{str(directory)!r} is not a robot-ray metric cache (no {MANIFEST}): "
+                "create it with `robot-ray precompute --out DIR ...`"
+            )
+        try:
+            raw = json.loads(path.read_text())
+            if raw.get("format") != FORMAT:
+                raise ValueError(f"format is {raw.get('format')!r}, expected {FORMAT!r}")
+            if raw.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format_version {raw.get('format_version')} is not {FORMAT_VERSION}")
+            return cls(settings=CacheSettings.from_json(raw["settings"]),
+                       shards=[Shard.from_json(s) for s in raw["shards"]], runs=list(raw.get("runs", [])),
+                       pool=raw.get("pool"), created=raw.get("created", _now()))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RobotRayError(
+                f"cannot read the manifest {str(path)!r} ({exc}): the cache is damaged; "
+                "precompute into a new --out directory"
+            ) from exc
+
+
+def shard_file(index: int) -> str:
+    return f"shard-{index:06d}.parquet"
+
+
+def encode_ids(ids: np.ndarray) -> list[list[int]]:
+    """Sorted ids as half-open runs ``[[start, stop], ...]`` (``[0..99]`` -> ``[[0, 100]]``)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if not len(ids):
+        return []
+    breaks = np.flatnonzero(np.diff(ids) != 1) + 1
+    starts = ids[np.r_[0, breaks]]
+    stops = ids[np.r_[breaks - 1, len(ids) - 1]] + 1
+    return [[int(a), int(b)] for a, b in zip(starts, stops)]
+
+
+def decode_ids(runs: Iterable[Iterable[int]]) -> np.ndarray:
+    """Inverse of :func:`encode_ids`."""
+    parts = [np.arange(int(a), int(b), dtype=np.int64) for a, b in runs]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def code_versions() -> dict[str, str | None]:
+    """robot-ray version, git commit of its checkout (when there is one) and library versions."""
+    out: dict[str, str | None] = {"robot_ray": robot_ray.__version__, "git_commit": _git_commit()}
+    for lib in ("torch", "ray", "numpy", "pandas", "pyarrow"):
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = None
+    return out
+
+
+def _git_commit() -> str | None:
+    root = Path(robot_ray.__file__).resolve().parent
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
