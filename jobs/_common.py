@@ -1,0 +1,106 @@
+"""What the ``jobs/*.py`` entrypoints share: run one ``robot-ray`` command as a Ray Job.
+
+Why a wrapper and not the CLI itself: on a cluster the job driver runs on the head node, whose
+disk goes away with ``ray down``, and inputs usually sit in a bucket. So the wrapper
+
+* puts the submitted working directory first on ``sys.path`` (the code you submitted is the
+  code that runs, even where an older robot-ray is installed on the nodes);
+* stages input URIs (``--data-dir``, ``--cache``, ``--metric-table``) to a local copy, once per
+  node (:func:`robot_ray.storage.stage_dir`);
+* for an output URI (``--out s3://...``, ``gs://...``, ``file://...``): checks it is writable
+  before any work starts, runs into a local temporary directory (first downloading what is
+  already there when the command resumes), and uploads the directory when the command ends,
+  also when it fails, so an interrupted search can be resumed from the bucket with ``--resume``.
+
+Local paths pass through untouched. The Ray cluster is found the way Ray Jobs set it up
+(``$RAY_ADDRESS``), through :func:`robot_ray.cluster.connect` inside the commands.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if (REPO / "robot_ray").is_dir() and str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from robot_ray.errors import RobotRayError  # noqa: E402  (after the sys.path fix above)
+
+INPUT_OPTIONS: tuple[str, ...] = ("--data-dir", "--cache", "--metric-table")
+OUTPUT_OPTION = "--out"
+
+
+def _find(argv: list[str], option: str) -> tuple[int, str] | None:
+    """``(index, value)`` for ``--opt VALUE`` or ``--opt=VALUE``; the last one wins, as in click."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            found = (i + 1, argv[i + 1])
+        elif arg.startswith(option + "="):
+            found = (i, arg[len(option) + 1:])
+    return found
+
+
+def _replace(argv: list[str], index: int, option: str, value: str) -> None:
+    """Put ``value`` where :func:`_find` found the old one, keeping its ``--opt=`` form if it had one."""
+    argv[index] = f"{option}={value}" if argv[index].startswith(option + "=") else value
+
+
+def run(command: str, argv: list[str] | None = None, *, resume_output: bool = False) -> int:
+    """Run ``robot-ray COMMAND ARGV`` with URI staging; returns the exit code (0 ok, 2 user error).
+
+    Args:
+        command: the ``robot-ray`` subcommand (``search``, ``compare``, ``precompute``).
+        argv: its options, exactly as the CLI takes them (default ``sys.argv[1:]``).
+        resume_output: always download an existing ``--out`` URI first (commands that resume
+            by themselves, such as precompute); otherwise only when ``--resume`` is given.
+    """
+    from robot_ray import storage
+    from robot_ray.cli import main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if command not in main.commands:
+        print(f"robot-ray: error: this robot-ray has no `{command}` command (is the submitted working "
+              "directory up to date?)", file=sys.stderr)
+        return 2
+    out_uri: str | None = None
+    tmp: Path | None = None
+    code = 1
+    try:
+        for option in INPUT_OPTIONS:
+            hit = _find(args, option)
+            if hit and storage.is_uri(hit[1]):
+                local = storage.stage_dir(hit[1])
+                print(f"staged {hit[1]} -> {local}", flush=True)
+                _replace(args, hit[0], option, str(local))
+        hit = _find(args, OUTPUT_OPTION)
+        if hit and storage.is_uri(hit[1]):
+            out_uri = hit[1]
+            storage.check_writable(out_uri)
+            tmp = Path(tempfile.mkdtemp(prefix=f"robot-ray-{command}-"))
+            if resume_output or "--resume" in args:
+                n = storage.download_dir(out_uri, tmp)
+                print(f"resuming from {out_uri} ({n} files)", flush=True)
+            _replace(args, hit[0], OUTPUT_OPTION, str(tmp))
+        try:
+            main.main(args=[command, *args], prog_name="robot-ray", standalone_mode=True)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except RobotRayError as exc:
+        print(f"robot-ray: error: {exc}", file=sys.stderr)
+        code = 2
+    finally:
+        if out_uri and tmp is not None:
+            try:
+                if any(tmp.iterdir()):
+                    n = storage.upload_dir(tmp, out_uri)
+                    print(f"uploaded {n} files to {out_uri}", flush=True)
+            except RobotRayError as exc:
+                print(f"robot-ray: error: {exc} (the local copy stays in {tmp})", file=sys.stderr)
+                return 2
+            shutil.rmtree(tmp, ignore_errors=True)
+    return code
