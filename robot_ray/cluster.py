@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 import ray
 
@@ -26,6 +27,7 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
+        _probe(address)
         try:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
@@ -41,4 +43,43 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
         log_to_driver=False,
         configure_logging=False,
         _node_ip_address="127.0.0.1",
+    )
+
+
+PROBE_TIMEOUT_S = 5.0
+
+
+def _probe(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Fail in seconds when nothing listens at a ``host:port`` address.
+
+    Why: ``ray.init(address=...)`` retries a dead GCS for minutes before it gives up. Only
+    plain ``host:port`` addresses are probed (``auto``, ``local`` and ``ray://`` are left to
+    Ray). Ray itself rewrites a loopback host to this node's IP, so both are tried.
+
+    Raises:
+        RobotRayError: neither answers within ``timeout`` seconds.
+    """
+    if "://" in address or address in ("auto", "local"):
+        return
+    host, sep, port_text = address.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit():
+        raise RobotRayError(f"malformed Ray address {address!r}: use HOST:PORT, e.g. 127.0.0.1:6379, or 'auto'")
+    hosts = [host]
+    try:
+        from ray._private.services import resolve_ip_for_localhost  # private: how Ray itself resolves it
+
+        hosts.append(resolve_ip_for_localhost(host))
+    except Exception:  # noqa: BLE001 - the probe is best effort; ray.init reports the rest
+        pass
+    errors = []
+    for candidate in dict.fromkeys(hosts):
+        try:
+            with socket.create_connection((candidate, int(port_text)), timeout=timeout):
+                return
+        except OSError as exc:
+            errors.append(f"{candidate}: {exc.strerror or exc}")
+    raise RobotRayError(
+        f"no Ray cluster answers at {address!r} ({'; '.join(errors)}): check that `ray start --head` "
+        "runs there and the address (or an SSH tunnel to it) is reachable"
     )
