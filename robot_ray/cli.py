@@ -8,7 +8,6 @@ Subcommands live in the modules listed in ``_COMMAND_MODULES`` and attach themse
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -62,6 +61,3 @@ _COMMAND_MODULES: list[str] = [
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -69,9 +69,14 @@ def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
     if not config.metrics:
         raise RobotRayError("no metrics given: pass --metrics, e.g. synflow,snip,nwot,zen")
     if config.cache:
-        from robot_ray.cache import read_cache_table
+        # a robot-ray cache directory (manifest + shards), or any Parquet metric table
+        # (arch_id + metric columns: the published reference table, a user-supplied one)
+        table = config.cache
+        if Path(config.cache, "_manifest.json").is_file():
+            from robot_ray.cache import read_cache_table
 
-        return read_metric_table(read_cache_table(config.cache), list(config.metrics), dataset=benchmark.dataset)
+            table = read_cache_table(config.cache)
+        return read_metric_table(table, list(config.metrics), dataset=benchmark.dataset)
     if config.space == "nb201":
         from robot_ray.data import data_file
 
