@@ -41,7 +41,7 @@ def random_unseen(ledger: QueryLedger, rng: np.random.Generator) -> int:
         arch_id = int(rng.integers(n))
         if not ledger.seen(arch_id):
             return arch_id
-    unseen = np.setdiff1d(np.arange(n), np.fromiter(ledger._seen, dtype=np.int64))
+    unseen = np.setdiff1d(np.arange(n), np.array([r.arch_id for r in ledger.records], dtype=np.int64))
     if len(unseen) == 0:
         raise RuntimeError("every architecture of the pool has been queried")
     return int(unseen[int(rng.integers(len(unseen)))])
