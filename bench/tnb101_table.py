@@ -40,6 +40,7 @@ PAPER_ROBOT_RANK = {
 """RoBoT's validation ranks in the paper's Table 3 (ICLR 2024)."""
 METHODS = ("robot", "rs", "rea", "reinforce", "weaknas")
 CHEAP = ("rs", "rea", "reinforce")
+COMMAND = "nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101"
 
 
 def schedule(tasks: list[str], methods: list[str], seeds: int) -> list[tuple[int, str, str]]:
@@ -121,6 +122,8 @@ def report(out: Path) -> pd.DataFrame | None:
     tasks = [t for t in PAPER_ROBOT_RANK if t in set(agg["task"])]
     methods = [m for m in METHODS if m in set(agg["method"])]
     lines = [
+        f"Command: `{COMMAND}` (resumable; `--report-only` rebuilds this table from `runs/`).",
+        "",
         "Validation rank (1 = best of 4,096) of the best queried arch, mean +- std over seeds "
         "(number of seeds in brackets). Lower is better.",
         "",
