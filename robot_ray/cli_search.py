@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from pathlib import Path
 
 import click
 
 from robot_ray.cli import main, parse_int_list
 from robot_ray.errors import RobotRayError
-from robot_ray.search.driver import METHODS, SearchConfig, format_run_line, format_summary, run_search
+from robot_ray.search.driver import METHODS, SearchConfig, format_run_line, format_summary, load_config, run_search
 
 
 def parse_metrics(spec: str) -> tuple[str, ...]:
@@ -35,29 +35,39 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @click.option("--objective", type=click.Choice(["robot", "dataset"]), default="robot", show_default=True,
               help="NB201: the paper's CIFAR-10 12-epoch val accuracy, or the dataset's own.")
 @click.option("--bo-rounds", type=int, default=None, help="BO proposals per seed (default T-1, as in the paper).")
-@click.option("--init-trials", type=int, default=3, show_default=True, help="Quasi-random proposals before the GP.")
+@click.option("--init-trials", type=int, default=1, show_default=True, help="Quasi-random proposals before the GP.")
+@click.option("--acquisition", type=click.Choice(["ucb", "logei"]), default="ucb", show_default=True,
+              help="BO acquisition: GP-UCB as the paper, or Ax's qLogNEI.")
 @click.option("--no-ray", is_flag=True, help="RoBoT in a plain loop in this process (the reference for the Ray path).")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
 @click.option("--trial-cpus", type=float, default=0.25, show_default=True, help="CPUs per Tune trial.")
 @click.option("--trial-gpus", type=float, default=0.0, show_default=True, help="GPUs per Tune trial (live training).")
-@click.option("--resume", "resume", is_flag=True, help="Continue the interrupted search in --out.")
+@click.option("--resume", "resume", default=None, metavar="OUT",
+              help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
-                   init_trials, no_ray, address, num_cpus, trial_cpus, trial_gpus, resume, quiet) -> None:
+                   init_trials, acquisition, no_ray, address, num_cpus, trial_cpus, trial_gpus, resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
     from robot_ray.spaces import check_space
 
-    check_space(space)
-    out = out or str(Path("out") / space / dataset / method)
-    resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
-    config = SearchConfig(
-        space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
-        seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
-        objective=objective, bo_rounds=bo_rounds, init_trials=init_trials,
-        use_ray=not no_ray, trial_resources=resources, resume=resume, progress=not quiet,
-    )
-    uses_ray = method == "robot" and not no_ray
+    if resume:
+        config = dataclasses.replace(load_config(resume), progress=not quiet)
+    elif _embedded_default(click.get_current_context(), data_dir, cache):
+        _run_embedded(out, quiet, address, num_cpus)
+        return
+    else:
+        check_space(space)
+        out = out or str(Path("out") / space / dataset / method)
+        resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
+        config = SearchConfig(
+            space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
+            seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
+            objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition,
+            use_ray=not no_ray, trial_resources=resources, progress=not quiet,
+        )
+    out = config.out
+    uses_ray = config.method == "robot" and config.use_ray
     if uses_ray:
         from robot_ray.cluster import connect
 
@@ -69,3 +79,38 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     for note in summary.get("metric_notes", []):
         click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {Path(out) / 'trajectory.parquet'} and {Path(out) / 'summary.json'}")
+
+
+def _embedded_default(ctx: click.Context, data_dir: str | None, cache: str | None) -> bool:
+    """No data directory anywhere and no benchmark asked for: run the embedded live search."""
+    from robot_ray.data import resolve_data_dir
+
+    if data_dir or cache or resolve_data_dir(None, required=False) is not None:
+        return False
+    explicit = {"space", "dataset", "method", "metrics", "objective"}
+    return not any(
+        ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE for name in explicit
+    )
+
+
+def _run_embedded(out: str | None, quiet: bool, address: str | None, num_cpus: int | None) -> None:
+    from robot_ray.cluster import connect
+    from robot_ray.search.demo import DemoConfig, run_demo
+
+    click.echo(
+        "no data directory (--data-dir or $ROBOT_RAY_DATA): running the embedded live search "
+        "(NB201 cells, metrics and training on the digits set bundled with scikit-learn)", err=True,
+    )
+    config = DemoConfig(out=out or DemoConfig.out, progress=not quiet)
+    connect(address=address, num_cpus=num_cpus)
+    summary = run_demo(config)
+    run = summary["runs"][0]
+    click.echo(f"found arch {run['best_arch']} (product index {run['best_arch_id']})")
+    click.echo(
+        f"validation accuracy {run['best_value']:.2f}%, test accuracy {run['best_test_value']:.2f}% "
+        f"after {config.epochs} epochs; "
+        f"T0={run['t0']}, {run['queries']} architectures trained in {run['cost']:.0f}s"
+    )
+    click.echo(f"total {summary['wall_time_s']:.0f}s; results in {config.out}: trajectory.parquet, summary.json, report/")
+    for path in summary["report_files"]:
+        click.echo(f"  {path}")

@@ -378,7 +378,7 @@ def run_precompute(config: PrecomputeConfig, *, address: str | None = None, num_
 
 def _run_pool(config: PrecomputeConfig, plan: Plan, todo: list[Shard], worker_cls: type,
               report: PrecomputeReport) -> None:
-    from robot_ray.search.progress import make_progress
+    from robot_ray.progress import make_progress
 
     n_actors, cpus, gpus = pool_resources(config, len(todo))
     report.num_actors = n_actors

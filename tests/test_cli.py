@@ -41,7 +41,7 @@ def test_bad_search_input_is_one_line_exit_2(data_dir, tmp_path, extra, message)
 
 
 def test_missing_data_dir(tmp_path):
-    result = run(["search", "--no-ray", "--quiet", "--out", str(tmp_path)], env={"ROBOT_RAY_DATA": ""})
+    result = run(["search", "--no-ray", "--quiet", "--dataset", "cifar10", "--out", str(tmp_path)], env={"ROBOT_RAY_DATA": ""})
     assert result.exit_code == 2 and "--data-dir" in result.output and "ROBOT_RAY_DATA" in result.output
     result = run(["search", "--no-ray", "--data-dir", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "does not exist" in result.output

@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 OBJECTIVE = "value"
+ACQUISITIONS = ("ucb", "logei")
+UCB_BETA = 2.576**2
+"""GP-UCB exploration: mean + sqrt(beta) * std with sqrt(beta) = 2.576, the kappa of the
+``bayes_opt`` UCB the paper's code uses. Exploration matters here: a(w) is piecewise constant,
+so an exploitative acquisition keeps re-proposing weights that induce the same architecture."""
 
 
 def _quiet_ax() -> None:
@@ -47,7 +52,7 @@ def _param_name(metric: str) -> str:
 class AxWeightSearcher(Searcher):
     """Propose weight vectors ``w in [lo, hi]^M`` over M training-free metrics with Ax BO.
 
-    Each suggestion is a Tune config ``{"weights": {metric: w_m, ...}}``; the trial must report
+    Each suggestion is a Tune config ``{"weights": {metric: w_m, ...}, "proposal": n}``; the trial must report
     ``metric`` (default ``"value"``), the objective of the architecture ``a(w)`` it induced.
 
     Args:
@@ -58,6 +63,8 @@ class AxWeightSearcher(Searcher):
         max_proposals: stop (return ``FINISHED``) after this many suggestions; the paper uses T-1.
         init_trials: quasi-random (Sobol) proposals before the GP takes over.
         bounds: the range of every weight.
+        acquisition: ``"ucb"`` (GP-UCB, as the paper; default) or ``"logei"`` (Ax's default qLogNEI).
+        ucb_beta: UCB's beta (see :data:`UCB_BETA`).
 
     Example:
         .. code-block:: python
@@ -78,8 +85,10 @@ class AxWeightSearcher(Searcher):
         mode: str | None = None,
         seed: int = 0,
         max_proposals: int | None = None,
-        init_trials: int = 3,
+        init_trials: int = 1,
         bounds: tuple[float, float] = (-1.0, 1.0),
+        acquisition: str = "ucb",
+        ucb_beta: float = UCB_BETA,
     ) -> None:
         super().__init__(metric=metric, mode=mode)
         names = list(metric_names)
@@ -96,6 +105,10 @@ class AxWeightSearcher(Searcher):
         self.max_proposals = max_proposals
         self.init_trials = int(init_trials)
         self.bounds = (float(bounds[0]), float(bounds[1]))
+        if acquisition not in ACQUISITIONS:
+            raise RobotRayError(f"unknown acquisition {acquisition!r}; choose one of {', '.join(ACQUISITIONS)}")
+        self.acquisition = acquisition
+        self.ucb_beta = float(ucb_beta)
         self._client = None
         self._proposals = 0
         self._trial_index: dict[str, int] = {}
@@ -133,14 +146,31 @@ class AxWeightSearcher(Searcher):
             name=f"robot_weights_seed{self.seed}",
         )
         client.configure_optimization(objective=OBJECTIVE if self._mode == "max" else f"-{OBJECTIVE}")
-        client.configure_generation_strategy(
+        client.set_generation_strategy(self._generation_strategy())
+        return client
+
+    def _generation_strategy(self):
+        """Sobol initial design, then a GP with the chosen acquisition (Ax's dispatch, public API)."""
+        from ax.api.utils.generation_strategy_dispatch import choose_generation_strategy
+        from ax.api.utils.structs import GenerationStrategyDispatchStruct
+
+        struct = GenerationStrategyDispatchStruct(
             method="fast",
             initialization_budget=self.init_trials,
             initialization_random_seed=self.seed,
             # the centre (all weights 0) scores every architecture 0: a wasted query
             initialize_with_center=False,
         )
-        return client
+        if self.acquisition == "logei":
+            return choose_generation_strategy(struct)
+        from botorch.acquisition import qUpperConfidenceBound
+
+        strategy = choose_generation_strategy(struct, botorch_acqf_class=qUpperConfidenceBound)
+        for node in strategy.nodes_by_name.values():
+            for spec in node.generator_specs:
+                if spec.generator_kwargs.get("botorch_acqf_class") is qUpperConfidenceBound:
+                    spec.generator_kwargs["acquisition_options"] = {"beta": self.ucb_beta}
+        return strategy
 
     def _client_snapshot(self) -> dict:
         fd, path = tempfile.mkstemp(suffix=".json")
@@ -187,7 +217,9 @@ class AxWeightSearcher(Searcher):
         (index, params), = trials.items()
         self._trial_index[trial_id] = int(index)
         self._proposals += 1
-        return {"weights": {m: float(params[_param_name(m)]) for m in self.metric_names}}
+        # "proposal" numbers this seed's suggestions: a resumed search that proposes the same
+        # weights again (deterministically) is recognised by it, whatever Tune's trial id
+        return {"weights": {m: float(params[_param_name(m)]) for m in self.metric_names}, "proposal": self._proposals - 1}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         index = self._trial_index.get(trial_id)
@@ -218,6 +250,8 @@ class AxWeightSearcher(Searcher):
             "max_proposals": self.max_proposals,
             "init_trials": self.init_trials,
             "bounds": list(self.bounds),
+            "acquisition": self.acquisition,
+            "ucb_beta": self.ucb_beta,
             "proposals": self._proposals,
             "trial_index": dict(self._trial_index),
             "finished": sorted(self._finished),
@@ -236,6 +270,8 @@ class AxWeightSearcher(Searcher):
         self.max_proposals = state["max_proposals"]
         self.init_trials = int(state["init_trials"])
         self.bounds = tuple(state["bounds"])
+        self.acquisition = state["acquisition"]
+        self.ucb_beta = float(state["ucb_beta"])
         self._proposals = int(state["proposals"])
         self._trial_index = {str(k): int(v) for k, v in state["trial_index"].items()}
         self._finished = set(state["finished"])

@@ -7,17 +7,20 @@ baseline), and writes ``trajectory.parquet`` and ``summary.json``.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from robot_ray import __version__
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Benchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
-from robot_ray.search.results import RunResult, write_results
+from robot_ray.search.results import RunResult, atomic_write_json, write_results
 
 PAPER_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 REFERENCE_METRICS = ("synflow", "snip", "nwot", "zen")
@@ -40,7 +43,8 @@ class SearchConfig:
     out: str = "out"
     objective: str = "robot"  # nb201: "robot" (paper, CIFAR-10 12-epoch val) or "dataset"
     bo_rounds: int | None = None
-    init_trials: int = 3
+    init_trials: int = 1
+    acquisition: str = "ucb"
     use_ray: bool = True
     per_seed_concurrency: int = 1
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
@@ -55,6 +59,40 @@ class SearchConfig:
             raise RobotRayError("no seeds given: pass --seeds, e.g. 10-19")
         if self.budget < 1:
             raise RobotRayError(f"--budget must be at least 1, got {self.budget}")
+
+
+CONFIG_FILE = "search_config.json"
+
+
+def save_config(config: SearchConfig) -> None:
+    """Record the run's settings first thing, so ``--resume OUT`` needs nothing else."""
+    atomic_write_json(Path(config.out) / CONFIG_FILE, {"robot_ray_version": __version__, **asdict(config)})
+
+
+def load_config(out: str | os.PathLike) -> SearchConfig:
+    """The settings of the search in ``out``, marked for resuming.
+
+    Raises:
+        RobotRayError: ``out`` holds no robot-ray search.
+    """
+    path = Path(out) / CONFIG_FILE
+    if not path.is_file():
+        raise RobotRayError(
+            f"{str(out)!r} holds no robot-ray search to resume (no {CONFIG_FILE}): "
+            "pass the --out directory of an earlier `robot-ray search`"
+        )
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RobotRayError(f"cannot read {path}: {exc}") from exc
+    raw.pop("robot_ray_version", None)
+    fields = {f.name for f in dataclasses.fields(SearchConfig)}
+    unknown = set(raw) - fields
+    if unknown:
+        raise RobotRayError(f"{path} has settings this robot-ray does not know: {', '.join(sorted(unknown))}")
+    for key in ("metrics", "seeds"):
+        raw[key] = tuple(raw[key])
+    return SearchConfig(**{**raw, "out": str(out), "resume": True})
 
 
 def load_benchmark(config: SearchConfig) -> Benchmark:
@@ -76,6 +114,7 @@ def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
             from robot_ray.cache import read_cache_table
 
             table = read_cache_table(config.cache)
+            check_cache_matches(table.attrs.get("robot_ray.cache", {}), benchmark, config.cache)
         return read_metric_table(table, list(config.metrics), dataset=benchmark.dataset)
     if config.space == "nb201":
         from robot_ray.data import data_file
@@ -93,6 +132,27 @@ def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
     raise RobotRayError(f"no published metric table for space {config.space!r}: pass --cache")
 
 
+def check_cache_matches(settings: dict[str, Any], benchmark: Benchmark, path: str) -> None:
+    """A cache computed for another space, or keyed by other ids, would be silently wrong: refuse it.
+
+    The metrics' dataset may differ from the benchmark's (e.g. CIFAR-100 metrics searched against
+    the paper's CIFAR-10 objective); that is the user's choice and is recorded in the summary.
+    """
+    space = settings.get("space")
+    if space is not None and space != benchmark.space:
+        raise RobotRayError(
+            f"cache {path!r} holds {space} architectures, the search is over {benchmark.space}: "
+            f"pass --space {space} or a cache precomputed for {benchmark.space}"
+        )
+    ids = settings.get("ids")
+    if benchmark.tabular and ids in ("product", "pool"):
+        hint = (
+            "precompute it with --data-dir so its ids are the official NB201 ones"
+            if benchmark.space == "nb201" else "its ids are rows of its own sampled pool, not of the benchmark table"
+        )
+        raise RobotRayError(f"cache {path!r} is keyed by {ids} ids, the {benchmark.space} table by its own: {hint}")
+
+
 def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix | None) -> list[RunResult]:
     if config.method == "robot":
         assert metrics is not None
@@ -103,6 +163,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
                 budget=config.budget,
                 bo_rounds=config.bo_rounds,
                 init_trials=config.init_trials,
+                acquisition=config.acquisition,
                 per_seed_concurrency=config.per_seed_concurrency,
                 trial_resources=dict(config.trial_resources),
             )
@@ -113,7 +174,10 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
         from robot_ray.search.loop import run_robot
 
         return [
-            run_robot(benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds, init_trials=config.init_trials)
+            run_robot(
+                benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds,
+                init_trials=config.init_trials, acquisition=config.acquisition,
+            )
             for s in config.seeds
         ]
     from robot_ray.search.baselines import METHODS as BASELINE_FNS
@@ -129,6 +193,8 @@ def run_search(config: SearchConfig) -> dict[str, Any]:
     """Run the configured search and write its result files; returns the summary dict."""
     started = time.time()
     benchmark = load_benchmark(config)
+    if not config.resume:
+        save_config(config)
     needs_metrics = config.method in ("robot", "single-metric")
     metrics = load_metrics(config, benchmark) if needs_metrics else None
     runs = run_method(config, benchmark, metrics)
@@ -160,6 +226,3 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{t0}, mean query cost {summary['mean_cost']:.0f}s"
     )
 
-
-def data_dir_from(value: str | os.PathLike | None) -> str | None:
-    return None if value is None else str(value)

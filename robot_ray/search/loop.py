@@ -47,14 +47,16 @@ def run_robot(
     *,
     metrics: MetricMatrix,
     bo_rounds: int | None = None,
-    init_trials: int = 3,
+    init_trials: int = 1,
+    acquisition: str = "ucb",
 ) -> RunResult:
     """One RoBoT run: BO over weight vectors, then greedy exploitation up to ``budget`` distinct queries."""
     check_pool(benchmark, metrics, budget)
     rounds = default_rounds(budget, bo_rounds)
     names = list(metrics.names)
     searcher = AxWeightSearcher(
-        names, metric="value", mode="max", seed=seed, max_proposals=rounds, init_trials=init_trials
+        names, metric="value", mode="max", seed=seed, max_proposals=rounds, init_trials=init_trials,
+        acquisition=acquisition,
     )
     ledger = QueryLedger(benchmark, budget)
     best = BestWeights()

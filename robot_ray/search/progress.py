@@ -3,23 +3,8 @@
 from __future__ import annotations
 
 from ray.tune import Callback
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-
-def make_progress(enabled: bool = True) -> Progress:
-    """A rich Progress with count, elapsed time and ETA; silent when ``enabled`` is False."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-        transient=False,
-    )
+from robot_ray.progress import make_progress
 
 
 class TrialProgress(Callback):

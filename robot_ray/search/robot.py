@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import ray
 from ray import tune
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
@@ -31,7 +32,7 @@ from robot_ray.search.ledger import QueryLedger
 from robot_ray.search.ledger_actor import LedgerActor, SearchLedgers
 from robot_ray.search.loop import check_pool, default_rounds
 from robot_ray.search.progress import TrialProgress
-from robot_ray.search.results import RunResult, atomic_write_json
+from robot_ray.search.results import RunResult
 from robot_ray.search.trial import robot_trial
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class RayRobotConfig:
         budget: T, distinct queried architectures per seed.
         bo_rounds: BO proposals per seed (None: T-1, as in the paper).
         init_trials: quasi-random proposals before the GP.
+        acquisition: ``"ucb"`` (the paper's GP-UCB) or ``"logei"``.
         per_seed_concurrency: BO trials of one seed in flight (1 = sequential BO).
         trial_resources: Tune resources per trial, e.g. ``{"cpu": 0.25}`` for a table lookup or
             ``{"cpu": 1, "gpu": 1}`` to train on the trial's GPU.
@@ -57,7 +59,8 @@ class RayRobotConfig:
 
     budget: int = 20
     bo_rounds: int | None = None
-    init_trials: int = 3
+    init_trials: int = 1
+    acquisition: str = "ucb"
     per_seed_concurrency: int = 1
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
     max_concurrent_trials: int | None = None
@@ -68,7 +71,7 @@ def _results_from(ledgers: SearchLedgers, seeds: list[int], names: list[str]) ->
     for s in seeds:
         ledger: QueryLedger = ledgers.ledgers[s]
         t0 = sum(1 for r in ledger.records if r.stage == "explore")
-        best = ledgers.best[s].as_dict(names)
+        best = ledgers.best(s).as_dict(names)
         runs.append(RunResult(seed=s, ledger=ledger, t0=t0, best_weights=best))
     return runs
 
@@ -108,8 +111,11 @@ def run_robot_ray(
     if resume and ledger_file.exists():
         with open(ledger_file) as f:
             state = json.load(f)
-    ledger = LedgerActor.remote(benchmark, config.budget, seeds, state)
-
+    # pinned to this (the driver's) node, so the ledger file it writes after every change is local
+    here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+    ledger = LedgerActor.options(scheduling_strategy=here).remote(
+        benchmark, config.budget, seeds, state, str(ledger_file)
+    )
     X_ref = ray.put(metrics.values)
     ids_ref = ray.put(metrics.arch_ids)
     trainable = tune.with_parameters(
@@ -125,7 +131,8 @@ def run_robot_ray(
     else:
         children = {
             s: AxWeightSearcher(
-                names, metric="value", mode="max", seed=s, max_proposals=rounds, init_trials=config.init_trials
+                names, metric="value", mode="max", seed=s, max_proposals=rounds,
+                init_trials=config.init_trials, acquisition=config.acquisition,
             )
             for s in seeds
         }
@@ -155,11 +162,9 @@ def run_robot_ray(
     errors = [r.error for r in grid if r.error is not None]
     if errors:
         raise RuntimeError(f"{len(errors)} BO trial(s) failed; first error: {errors[0]}")
-    atomic_write_json(ledger_file, ray.get(ledger.export.remote()))
-
-    # exploitation: one task per seed, concurrently
+    # exploitation: one task per seed, concurrently; a resumed run continues where it stopped
     refs = [greedy_stage.remote(X_ref, ids_ref, ledger, s, config.budget, objective) for s in seeds]
     ray.get(refs)
     state = ray.get(ledger.export.remote())
-    atomic_write_json(ledger_file, state)
+    ray.kill(ledger)
     return _results_from(SearchLedgers(benchmark, config.budget, seeds, state), seeds, names)

@@ -19,23 +19,26 @@ from robot_ray.search.robot_core import explore_arch, weight_vector
 POLL_S = 0.5
 
 
-def evaluate(ledger, seed: int, arch_id: int, weights: Sequence[float], stage: str, objective=None) -> dict[str, Any]:
+def evaluate(
+    ledger, seed: int, arch_id: int, weights: Sequence[float], stage: str, objective=None, proposal: int | None = None
+) -> dict[str, Any]:
     """Evaluate one architecture for one seed, through the ledger actor.
 
     ``objective`` is None for a benchmark table (the actor looks the answer up); otherwise a
     callable ``objective(arch_id) -> Query`` run here, in this worker, under the actor's claim
-    so that no other trial pays for the same architecture.
+    so that no other trial pays for the same architecture. ``proposal`` numbers a BO proposal.
     """
     w = [float(x) for x in weights]
     if objective is None:
-        return ray.get(ledger.query.remote(seed, arch_id, w, stage))
+        return ray.get(ledger.query.remote(seed, arch_id, w, stage, proposal))
     while True:
         claim = ray.get(ledger.claim.remote(seed, arch_id))
         status = claim.pop("status")
         if status == "cached":
-            if stage == "explore":
-                ledger.log_proposal.remote(seed, arch_id, w, claim["value"])
-            return {**claim, "new": False, "exhausted": False}
+            spent = ray.get(ledger.spent.remote(seed))
+            if proposal is not None:
+                spent = ray.get(ledger.log_proposal.remote(seed, proposal, arch_id, w, claim["value"]))["spent"]
+            return {**claim, "new": False, "exhausted": False, "spent": spent}
         if status == "exhausted":
             return {"exhausted": True, "new": False}
         if status == "claimed":
@@ -45,7 +48,7 @@ def evaluate(ledger, seed: int, arch_id: int, weights: Sequence[float], stage: s
                 ray.get(ledger.release.remote(seed, arch_id))
                 raise
             return ray.get(
-                ledger.record.remote(seed, arch_id, answer.value, answer.test_value, answer.cost, w, stage)
+                ledger.record.remote(seed, arch_id, answer.value, answer.test_value, answer.cost, w, stage, proposal)
             )
         time.sleep(POLL_S)  # pending: another trial is training this architecture
 
@@ -54,7 +57,7 @@ def robot_trial(config: dict[str, Any], *, X, arch_ids, names: Sequence[str], le
     """Function trainable: one BO proposal of one seed (``tune.with_parameters`` resolves X)."""
     w = weight_vector(config["weights"], names)
     arch_id = explore_arch(X, arch_ids, w)
-    out = evaluate(ledger, int(config["seed"]), arch_id, w, "explore", objective)
+    out = evaluate(ledger, int(config["seed"]), arch_id, w, "explore", objective, int(config["proposal"]))
     if out.get("exhausted"):
         tune.report({"value": float("nan"), "arch_id": arch_id, "new": False, "exhausted": True})
         return

@@ -101,7 +101,7 @@ def test_fanout_interleaving_does_not_change_a_seeds_proposals(tmp_path):
         pending.append((f"f{i}", cfg))
         if len(pending) == 2 or i == 5:  # complete both seeds' trials together
             for tid, c in pending:
-                got[c["seed"]].append({"weights": c["weights"]})
+                got[c["seed"]].append({"weights": c["weights"], "proposal": c["proposal"]})
                 fan.on_trial_complete(tid, {"value": objective(c["weights"])})
             pending = []
     assert got[5] == alone

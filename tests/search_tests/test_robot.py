@@ -35,10 +35,11 @@ def test_duplicate_proposal_spends_no_budget(bench):
     b, new_b = ledger.query(9930, stage="explore")
     assert new_a and not new_b and a == b and ledger.spent == 1
     books = SearchLedgers(bench, 3, [0])
-    first = books.query(0, 9930, [0.1, 0.2], "explore")
-    again = books.query(0, 9930, [0.3, 0.4], "explore")
+    first = books.query(0, 9930, [0.1, 0.2], "explore", proposal=0)
+    again = books.query(0, 9930, [0.3, 0.4], "explore", proposal=1)
+    replay = books.query(0, 9930, [0.3, 0.4], "explore", proposal=1)  # a resumed run re-proposing
     assert first["new"] and not again["new"] and again["spent"] == 1
-    assert len(books.proposals[0]) == 2  # the repeat still informs the best weight vector
+    assert not replay["new"] and len(books.proposals[0]) == 2  # the repeat still informs the best w
     assert books.best_weights(0) == pytest.approx([0.3, 0.4])  # later wins a tie, as in the paper
 
 
