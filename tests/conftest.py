@@ -26,12 +26,24 @@ def data_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def ray_session():
-    """One local Ray instance for the tests that need it (2 CPUs, loopback only)."""
+    """A local Ray (2 CPUs, loopback only), started on first use and shared by later tests.
+
+    Function-scoped on purpose: tests that need a Ray of their own (clusters) shut the shared
+    one down, and the next test that asks for it gets a fresh one.
+    """
     import ray
 
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 _node_ip_address="127.0.0.1")
     yield ray
-    ray.shutdown()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import sys
+
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
