@@ -49,7 +49,26 @@ def _param_name(metric: str) -> str:
     return f"w_{metric}"
 
 
-class AxWeightSearcher(Searcher):
+class JsonStateSearcher(Searcher):
+    """``save``/``restore`` through ``get_state``/``set_state`` as JSON, written atomically.
+
+    A plain, versioned dict rather than a pickled ``__dict__``: checkpoints stay readable across
+    refactors and carry no code.
+    """
+
+    def save(self, checkpoint_path: str) -> None:
+        atomic_write_json(checkpoint_path, self.get_state())
+
+    def restore(self, checkpoint_path: str) -> None:
+        try:
+            with open(checkpoint_path) as f:
+                state = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
+        self.set_state(state)
+
+
+class AxWeightSearcher(JsonStateSearcher):
     """Propose weight vectors ``w in [lo, hi]^M`` over M training-free metrics with Ax BO.
 
     Each suggestion is a Tune config ``{"weights": {metric: w_m, ...}, "proposal": n}``; the trial must report
@@ -277,14 +296,3 @@ class AxWeightSearcher(Searcher):
         self._finished = set(state["finished"])
         snap = state["ax_client"]
         self._client = None if snap is None else self._client_from_snapshot(snap)
-
-    def save(self, checkpoint_path: str) -> None:
-        atomic_write_json(checkpoint_path, self.get_state())
-
-    def restore(self, checkpoint_path: str) -> None:
-        try:
-            with open(checkpoint_path) as f:
-                state = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
-        self.set_state(state)

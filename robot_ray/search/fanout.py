@@ -10,22 +10,20 @@ being paid once per proposal. One experiment also means one driver, one checkpoi
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from ray.tune.search import Searcher
 
 from robot_ray.errors import RobotRayError
-from robot_ray.search.ax_searcher import AxWeightSearcher
-from robot_ray.search.results import atomic_write_json
+from robot_ray.search.ax_searcher import AxWeightSearcher, JsonStateSearcher
 
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 
 
-class SeedFanoutSearcher(Searcher):
+class SeedFanoutSearcher(JsonStateSearcher):
     """Route Tune trials round-robin over per-seed searchers.
 
     Suggestions are ``{"seed": s, **child_config}``. A seed stops when its searcher returns
@@ -128,14 +126,3 @@ class SeedFanoutSearcher(Searcher):
         for s in self._trial_seed.values():
             self._in_flight[s] += 1
         self._done = {int(s) for s in state["done"]}
-
-    def save(self, checkpoint_path: str) -> None:
-        atomic_write_json(checkpoint_path, self.get_state())
-
-    def restore(self, checkpoint_path: str) -> None:
-        try:
-            with open(checkpoint_path) as f:
-                state = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
-        self.set_state(state)

@@ -17,13 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import ray
 from ray import tune
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from robot_ray.benchmarks.base import Benchmark, Query
-from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.search.ax_searcher import AxWeightSearcher
 from robot_ray.search.fanout import SeedFanoutSearcher
