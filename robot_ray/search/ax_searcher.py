@@ -43,6 +43,8 @@ def _quiet_ax() -> None:
     for name in list(logging.root.manager.loggerDict):
         if name == "ax" or name.startswith("ax."):
             logging.getLogger(name).setLevel(logging.WARNING)
+    # after one Sobol point the GP sees a single (constant) outcome: expected, not a problem
+    logging.getLogger("ax.adapter.transforms.standardize_y").setLevel(logging.ERROR)
 
 
 def _param_name(metric: str) -> str:
