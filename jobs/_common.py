@@ -27,6 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 if (REPO / "robot_ray").is_dir() and str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+try:  # torch before pyarrow/ray: loaded late, its libraries can fail with "Cannot load libtorch_cpu.so"
+    import torch  # noqa: E402,F401  (static TLS is used up by then inside a Ray job driver)
+except ImportError:  # pragma: no cover - robot-ray installs torch
+    pass
+
 from robot_ray.errors import RobotRayError  # noqa: E402  (after the sys.path fix above)
 
 INPUT_OPTIONS: tuple[str, ...] = ("--data-dir", "--cache", "--metric-table")
