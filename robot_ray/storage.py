@@ -18,6 +18,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.fs as pafs
 
 from robot_ray.errors import RobotRayError
@@ -60,7 +61,7 @@ def resolve(uri: str | os.PathLike) -> tuple[pafs.FileSystem, str]:
         return pafs.LocalFileSystem(), str(Path(text).expanduser().resolve())
     try:
         fs, path = pafs.FileSystem.from_uri(text)
-    except (pafs.ArrowInvalid, ValueError, OSError) as exc:  # ArrowInvalid: unknown scheme
+    except (pa.ArrowInvalid, ValueError, OSError) as exc:  # ArrowInvalid: unknown scheme
         raise RobotRayError(
             f"cannot open {text!r} ({exc}): use a local path or an s3://, gs:// or file:// URI"
         ) from exc
@@ -96,7 +97,7 @@ def write_bytes_atomic(uri: str | os.PathLike, data: bytes) -> None:
         else:
             with fs.open_output_stream(path) as f:
                 f.write(data)
-    except (OSError, pafs.ArrowException) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(f"cannot write {uri!s} ({exc}): check the path, the bucket and its permissions") from exc
 
 
@@ -110,7 +111,7 @@ def read_bytes(uri: str | os.PathLike) -> bytes:
     try:
         with fs.open_input_stream(path) as f:
             return f.read()
-    except (OSError, pafs.ArrowException) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(f"cannot read {uri!s} ({exc})") from exc
 
 
@@ -144,7 +145,7 @@ def upload_dir(local: str | os.PathLike, uri: str | os.PathLike) -> int:
                     while chunk := src.read(1 << 22):
                         dst.write(chunk)
             count += 1
-    except (OSError, pafs.ArrowException) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(f"cannot upload {local!s} to {uri!s} ({exc}): check the bucket and its permissions") from exc
     return count
 
@@ -177,7 +178,7 @@ def download_dir(uri: str | os.PathLike, local: str | os.PathLike) -> int:
                 while chunk := src.read(1 << 22):
                     dst.write(chunk)
             os.replace(tmp, target)
-    except (OSError, pafs.ArrowException) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(f"cannot download {uri!s} ({exc}): check the URI and your credentials") from exc
     return len(files)
 
@@ -203,7 +204,7 @@ def check_writable(uri: str | os.PathLike) -> None:
         fs.delete_file(probe)
     except RobotRayError:
         raise
-    except (OSError, pafs.ArrowException) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(
             f"output location {uri!s} is not writable ({exc}): check that the bucket or directory "
             "exists and that this node's credentials may write to it"
@@ -230,7 +231,7 @@ def stage_dir(uri: str, *, root: str | os.PathLike | None = None) -> Path:
         fs, path = resolve(uri)
         try:
             is_file = fs.get_file_info(path).type == pafs.FileType.File
-        except (OSError, pafs.ArrowException) as exc:
+        except (OSError, pa.ArrowException) as exc:
             raise RobotRayError(f"cannot read {uri} ({exc}): check the URI and your credentials") from exc
         if download_dir(uri, dest) == 0:
             raise RobotRayError(f"nothing found at {uri}: check the URI (a directory/prefix or a file)")
