@@ -64,8 +64,9 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
         method_options=parse_options(options),
         progress=click.echo,
     )  # parsed first, so a typo fails before Ray starts
-    if not ray.is_initialized():
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    from robot_ray.cluster import connect
+
+    connect(num_cpus=num_cpus)
     run_comparison(**kwargs)
     click.echo(f"results in {out}; next: robot-ray report {out}")
 

@@ -1,7 +1,10 @@
-"""Connecting to Ray: a local instance bound to loopback, or an existing cluster by address.
+"""Connecting to Ray: a local instance, or an existing cluster by address.
 
-Nothing here binds a non-loopback address: the local default runs no dashboard, and a cluster
-is reached by the address its head prints (tunnel to it rather than exposing ports).
+The local default starts no dashboard (no HTTP or Jobs port at all) and asks Ray for the
+loopback node address. Ray 2.60 itself still binds its GCS and raylet ports on the wildcard
+address and may report the machine's IP as the node address, so on a shared or cloud machine
+the firewall / security group is what keeps those ports private (``cluster.yaml`` opens none of
+them); a remote cluster is reached through an SSH tunnel (``ray dashboard cluster.yaml``).
 """
 
 from __future__ import annotations

@@ -200,7 +200,9 @@ def run_comparison(
     options = {canonical_name(k): dict(v) for k, v in (method_options or {}).items()}
     per_task = seeds_per_task or max(1, math.ceil(len(seeds) / 4))
     if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        from robot_ray.cluster import connect
+
+        connect()
     pending: dict[ray.ObjectRef, tuple[str, str]] = {}
     collected: dict[tuple[str, str], list[dict]] = {}
     expected: dict[tuple[str, str], int] = {}

@@ -123,6 +123,8 @@ def run_robot_ray(
     tune_dir = out / TUNE_DIR
     exp_dir = tune_dir / EXPERIMENT
 
+    # our own progress bar replaces Tune's console output (its config box, TensorBoard hints)
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     bar = TrialProgress(total=len(seeds) * rounds, description="BO proposals", enabled=progress)
     if resume and tune.Tuner.can_restore(str(exp_dir)):
         tuner = tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_errored=True, restart_errored=False)
@@ -153,6 +155,8 @@ def run_robot_ray(
                 verbose=0,
                 callbacks=[bar],
                 log_to_file=False,
+                # a trial lost with its node is retried; the ledger answers a re-run from its cache
+                failure_config=tune.FailureConfig(max_failures=3),
             ),
         )
     with bar:
