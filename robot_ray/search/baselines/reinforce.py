@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
@@ -77,6 +78,17 @@ def run(
     policy = torch.nn.Parameter(1e-3 * torch.randn(enc.num_edges, enc.num_ops, generator=gen))
     optimizer = torch.optim.Adam([policy], lr=lr)
     baseline = _EMA(momentum)
+    with threadpool_limits(limits=1):  # (6, K) tensors: threads only add sync cost (~20x slower on a busy machine)
+        steps = _train(ledger, enc, policy, optimizer, baseline, gen, max_steps)
+    fills = 0
+    while not ledger.exhausted:
+        ledger.query(random_unseen(ledger, rng), stage=NAME)
+        fills += 1
+    return RunResult(seed=seed, ledger=ledger, extra={"policy_steps": steps, "random_fills": fills})
+
+
+def _train(ledger, enc, policy, optimizer, baseline: _EMA, gen: torch.Generator, max_steps: int) -> int:
+    """The REINFORCE loop; returns the number of policy samples drawn."""
     worst = math.inf
     steps = 0
     while not ledger.exhausted and steps < max_steps:
@@ -100,8 +112,4 @@ def run(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    fills = 0
-    while not ledger.exhausted:
-        ledger.query(random_unseen(ledger, rng), stage=NAME)
-        fills += 1
-    return RunResult(seed=seed, ledger=ledger, extra={"policy_steps": steps, "random_fills": fills})
+    return steps
