@@ -63,8 +63,7 @@ def test_search_job_on_ray_uploads_to_uri(job_results) -> None:
 
 def test_precompute_job(job_results) -> None:
     out, results, has_precompute = job_results
-    if not has_precompute:
-        pytest.skip("robot_ray/cli_precompute.py does not exist yet (robot-ray precompute is being written)")
+    assert has_precompute, "robot_ray/cli_precompute.py is missing"
     _ok(results, "precompute")
     from robot_ray.cache import read_cache_table
 
