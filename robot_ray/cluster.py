@@ -40,6 +40,9 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
             ) from exc
         return
     ray.init(
+        # "local": always a new instance; without it ray.init() silently joins any cluster a
+        # `ray start` left running on this machine, with that cluster's resources
+        address="local",
         num_cpus=num_cpus,
         num_gpus=num_gpus,
         include_dashboard=False,
