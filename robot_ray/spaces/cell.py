@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from robot_ray.errors import RobotRayError
 
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -79,3 +81,31 @@ def is_connected(cell: Sequence[str], *, zero_op: str = "none") -> bool:
         if op != zero_op and src in reach:
             reach.add(dst)
     return 3 in reach
+
+
+def product_index(cell: Sequence[str], ops: Sequence[str]) -> int:
+    """Position of a cell in the product enumeration: op indices as base-len(ops) digits, edge 0 first."""
+    idx = 0
+    for op in cell:
+        idx = idx * len(ops) + ops.index(op)
+    return idx
+
+
+def from_product_index(index: int, ops: Sequence[str], *, space: str = "nb201") -> tuple[str, ...]:
+    """Inverse of :func:`product_index`."""
+    total = len(ops) ** len(EDGES)
+    if not 0 <= index < total:
+        raise RobotRayError(f"{space} product index must be in 0..{total - 1}, got {index}")
+    digits = []
+    for _ in EDGES:
+        index, d = divmod(index, len(ops))
+        digits.append(ops[d])
+    return tuple(reversed(digits))
+
+
+def sample_cells(rng: np.random.Generator, n: int, ops: Sequence[str], *, space: str = "nb201") -> list[tuple[str, ...]]:
+    """``n`` distinct cells drawn uniformly without replacement."""
+    total = len(ops) ** len(EDGES)
+    if not 0 < n <= total:
+        raise RobotRayError(f"can sample 1..{total} distinct {space} cells, asked for {n}")
+    return [from_product_index(int(i), ops, space=space) for i in rng.choice(total, size=n, replace=False)]

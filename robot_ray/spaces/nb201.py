@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from robot_ray.errors import RobotRayError
+from robot_ray.spaces import cell as cell_lib
 from robot_ray.spaces.cell import EDGES, format_cell, is_connected, parse_cell
 
 NAME = "nb201"
@@ -40,21 +41,12 @@ def canonical(arch: str) -> str:
 
 def product_index(cell: Sequence[str]) -> int:
     """Position of a cell in the product enumeration (edge ops as base-5 digits, edge 0 first)."""
-    idx = 0
-    for op in cell:
-        idx = idx * len(OPS) + OPS.index(op)
-    return idx
+    return cell_lib.product_index(cell, OPS)
 
 
 def from_product_index(index: int) -> tuple[str, ...]:
     """Inverse of :func:`product_index`."""
-    if not 0 <= index < NUM_ARCHS:
-        raise RobotRayError(f"NB201 product index must be in 0..{NUM_ARCHS - 1}, got {index}")
-    digits = []
-    for _ in EDGES:
-        index, d = divmod(index, len(OPS))
-        digits.append(OPS[d])
-    return tuple(reversed(digits))
+    return cell_lib.from_product_index(index, OPS, space=NAME)
 
 
 def connected(arch: str) -> bool:
@@ -64,9 +56,7 @@ def connected(arch: str) -> bool:
 
 def sample_cells(rng: np.random.Generator, n: int) -> list[tuple[str, ...]]:
     """``n`` distinct cells drawn uniformly without replacement."""
-    if not 0 < n <= NUM_ARCHS:
-        raise RobotRayError(f"can sample 1..{NUM_ARCHS} distinct NB201 cells, asked for {n}")
-    return [from_product_index(int(i)) for i in rng.choice(NUM_ARCHS, size=n, replace=False)]
+    return cell_lib.sample_cells(rng, n, OPS, space=NAME)
 
 
 @lru_cache(maxsize=4)
