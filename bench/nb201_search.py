@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--num-cpus", type=int, default=None)
     parser.add_argument("--trial-cpus", type=float, default=0.25)
     parser.add_argument("--out", default=None, help="write the Ray path's results here")
+    parser.add_argument("--modes", default="plain,ray", help="plain, ray or both (the ratio needs both)")
     args = parser.parse_args()
 
     seeds = parse_int_list(args.seeds)
@@ -51,20 +52,22 @@ def main() -> None:
         table = data_file(args.data_dir, "nasbench201", "reference_metrics.parquet")
         matrix = read_metric_table(table, metrics, dataset=bench.dataset)
 
+        modes = args.modes.split(",")
         t = time.perf_counter()
-        plain = [run_robot(bench, args.budget, s, metrics=matrix) for s in seeds]
-        plain_s = time.perf_counter() - t
+        plain = [run_robot(bench, args.budget, s, metrics=matrix) for s in seeds] if "plain" in modes else None
+        plain_s = time.perf_counter() - t if plain else float("nan")
 
         out = os.path.join(args.out, dataset, "robot") if args.out else tempfile.mkdtemp()
         t = time.perf_counter()
         config = RayRobotConfig(budget=args.budget, trial_resources={"cpu": args.trial_cpus})
-        ray_runs = run_robot_ray(bench, matrix, seeds, config, out_dir=out, progress=False)
-        ray_s = time.perf_counter() - t
-        same = all(
+        ray_runs = run_robot_ray(bench, matrix, seeds, config, out_dir=out, progress=False) if "ray" in modes else None
+        ray_s = time.perf_counter() - t if ray_runs else float("nan")
+        same = plain is not None and ray_runs is not None and all(
             [r.arch_id for r in a.ledger.records] == [r.arch_id for r in b.ledger.records]
             for a, b in zip(plain, ray_runs)
         )
-        if args.out:
+        ray_runs = ray_runs or plain
+        if args.out and "ray" in modes:
             write_results(out, ray_runs, method="robot", space="nb201", dataset=bench.dataset,
                           objective=bench.value_name, test_name=bench.test_name, budget=args.budget,
                           metrics=metrics, wall_time_s=ray_s)

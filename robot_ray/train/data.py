@@ -251,6 +251,7 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
         ("numpy._core.numeric", "_frombuffer"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how Python 3 writes bytes at protocol 2 (files re-saved from Python 3)
     }
 
     def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle protocol
