@@ -36,12 +36,12 @@ def test_lost_worker_node_loses_nothing(tmp_path, data_dir, reference):
         cfg = config(out, data_dir, archs="0-15", shard_size=2, num_actors=2, actor_resources={SLOT: 1})
         thread = threading.Thread(target=lambda: result.update(report=run_precompute(cfg, worker_cls=SlowWorker)))
         thread.start()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a hang guard, not a speed check: actors start slowly on busy machines
         while len(list(out.glob("shard-*.parquet"))) < 3:
             assert thread.is_alive() and time.monotonic() < deadline, "the run ended or stalled before 3 shards"
             time.sleep(0.1)
         cluster.remove_node(workers[1])
-        thread.join(timeout=180)
+        thread.join(timeout=600)
         assert not thread.is_alive(), "the run did not finish after losing a node"
     finally:
         ray.shutdown()
