@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from robot_ray.metrics.matrix import LOG_ATTR
 from robot_ray.benchmarks.tnb101 import canonical_task, task_rows
 from robot_ray.errors import RobotRayError
 from robot_ray.spaces import tnb101
@@ -66,6 +67,8 @@ def metric_table(data_dir: str | os.PathLike | None, task: str, *, input_size: i
     for m in published_metrics(data_dir, task):
         out[m] = rows[m].to_numpy(dtype=np.float64)
     out["params"], out["flops"] = params_flops(archs, input_size=input_size)
+    # NASLib's TNB101 synflow is already in log space (values 0..129): do not log it again
+    out.attrs[LOG_ATTR] = []
     return out
 
 

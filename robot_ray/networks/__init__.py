@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 BUILDERS: dict[str, str] = {
     "nb201": "robot_ray.networks.nb201:build",
     "darts": "robot_ray.networks.darts:build_for_metrics",
+    "tnb101_micro": "robot_ray.networks.tnb101:build",
 }
 """Space name -> ``"module:function"`` of its builder."""
 

@@ -25,7 +25,6 @@ import ray
 
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Query, TabularBenchmark
-from robot_ray.data import data_file
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
 from robot_ray.search.baselines import METHODS, NEEDS_METRICS, canonical_name
@@ -35,12 +34,6 @@ from robot_ray.search.results import RunResult, write_results
 ROBOT = "robot"
 ROBOT_RUNNER = "robot_ray.search.loop:run_robot"
 SINGLE = "single_metric"
-METRIC_TABLES: dict[str, tuple[str, str]] = {
-    "nb201": ("nasbench201", "reference_metrics.parquet"),
-    "tnb101_micro": ("transnas101_micro", "benchmark.parquet"),
-    "darts": ("darts_nb301", "benchmark.parquet"),
-}
-"""Default metric table of each space under the data directory."""
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {"nb201": ("synflow", "snip", "nwot", "zen")}
 
 Runner = Callable[..., RunResult]
@@ -94,9 +87,10 @@ def load_metric_matrix(
     import pandas as pd
 
     if table is None:
-        if space not in METRIC_TABLES:
-            raise RobotRayError(f"no default metric table for space {space!r}: pass --metric-table PATH")
-        table = data_file(data_dir, *METRIC_TABLES[space])
+        from robot_ray.search.driver import published_metric_table
+
+        source = published_metric_table(space, dataset, data_dir, metrics)
+        return read_metric_table(source, list(metrics), dataset=dataset, num_archs=num_archs)
     frame = pd.read_parquet(table) if Path(table).exists() else None
     if frame is None:
         raise RobotRayError(f"metric table {str(table)!r} does not exist: fix --metric-table")

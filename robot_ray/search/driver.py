@@ -116,20 +116,29 @@ def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
             table = read_cache_table(config.cache)
             check_cache_matches(table.attrs.get("robot_ray.cache", {}), benchmark, config.cache)
         return read_metric_table(table, list(config.metrics), dataset=benchmark.dataset)
-    if config.space == "nb201":
+    source = published_metric_table(config.space, benchmark.dataset, config.data_dir, config.metrics)
+    return read_metric_table(source, list(config.metrics), dataset=benchmark.dataset)
+
+
+def published_metric_table(space: str, dataset: str, data_dir: str | os.PathLike | None, metrics) -> Any:
+    """The published metric table of a space (a path or DataFrame for ``read_metric_table``).
+
+    NB201: the reference scores (all three datasets; filtered by dataset). DARTS: NB301-725's 12
+    proxies. TNB101: the task's full-coverage proxies plus our params/flops.
+    """
+    if space == "nb201":
         from robot_ray.data import data_file
 
-        path = data_file(config.data_dir, "nasbench201", "reference_metrics.parquet")
-        return read_metric_table(path, list(config.metrics), dataset=benchmark.dataset)
-    if config.space == "darts":
+        return data_file(data_dir, "nasbench201", "reference_metrics.parquet")
+    if space == "darts":
         from robot_ray.benchmarks.nb301 import metric_table
 
-        return read_metric_table(metric_table(config.data_dir, list(config.metrics)), list(config.metrics))
-    if config.space == "tnb101_micro":
+        return metric_table(data_dir, list(metrics))
+    if space == "tnb101_micro":
         from robot_ray.metrics.tnb101_table import metric_table
 
-        return read_metric_table(metric_table(config.data_dir, benchmark.dataset), list(config.metrics))
-    raise RobotRayError(f"no published metric table for space {config.space!r}: pass --cache")
+        return metric_table(data_dir, dataset)
+    raise RobotRayError(f"no published metric table for space {space!r}: pass --cache")
 
 
 def check_cache_matches(settings: dict[str, Any], benchmark: Benchmark, path: str) -> None:
