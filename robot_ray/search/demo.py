@@ -31,7 +31,7 @@ class DemoConfig:
     """
 
     out: str = "out/demo"
-    pool: int = 200
+    pool: int = 100
     metrics: tuple[str, ...] = DEMO_METRICS
     budget: int = 10
     seed: int = 0
