@@ -28,6 +28,16 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: str | Path) -> Path:
+    """Lay out, write the PNG (creating its folder) and free the figure."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    _pyplot().close(fig)
+    return path
+
+
 def test_label(results: Sequence[ResultDir]) -> str:
     """Y axis label with units, from the summaries' ``test_name`` where written."""
     names = {str(r.summary.get("test_name") or _SPACE_TEST_NAMES.get(r.space, "")) for r in results}
@@ -91,12 +101,7 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     if first is not None:
         ax.set_xlim(1, first.budget)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="method", title_fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def best_weights(result: ResultDir) -> tuple[list[int], list[str], np.ndarray]:
@@ -151,9 +156,4 @@ def plot_robot(result: ResultDir, path: str | Path) -> Path:
     ax1.set_ylabel("seed")
     ax1.set_title("best weight vector per seed", fontsize=10)
     fig.suptitle(f"{result.method} on {result.space} {DATASET_LABELS.get(result.dataset, result.dataset)} (T={result.budget})", fontsize=11)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
