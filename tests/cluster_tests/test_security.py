@@ -42,8 +42,12 @@ def test_no_code_execution_from_files() -> None:
 
 def test_local_ray_default_binds_loopback_without_dashboard() -> None:
     tree = ast.parse((PKG / "cluster.py").read_text())
+    def starts_local(call: ast.Call) -> bool:  # address="local" (a new instance), not a cluster address
+        kw = {k.arg: k.value for k in call.keywords}
+        return isinstance(kw.get("address"), ast.Constant) and kw["address"].value == "local"
+
     local = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "init"
-             and not any(k.arg == "address" for k in n.keywords)]
+             and starts_local(n)]
     assert local, "no local ray.init in cluster.py"
     for call in local:
         kw = {k.arg: k.value for k in call.keywords}
