@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -230,7 +231,11 @@ class AxWeightSearcher(JsonStateSearcher):
             self._client = self._client_from_snapshot(self._client_snapshot())
         import torch
 
-        with torch.random.fork_rng(devices=[]):
+        from botorch.exceptions.warnings import InputDataWarning
+
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+            # one observation (after the single Sobol point) cannot be standardised: expected
+            warnings.filterwarnings("ignore", category=InputDataWarning)
             torch.manual_seed(self.seed * 1_000_003 + self._proposals)
             trials = self._client.get_next_trials(max_trials=1)
         if not trials:  # Ax is at its parallelism limit: "not now"
