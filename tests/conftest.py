@@ -27,6 +27,17 @@ def data_dir() -> Path:
 
 
 @pytest.fixture
+def torch_one_thread():
+    """Run a test with one torch thread (small networks gain nothing from more on 2 cores), then restore."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def ray_session():
     """A local Ray (2 CPUs, loopback only), started on first use and shared by later tests.
 

@@ -10,7 +10,7 @@ import pytest
 from cache_helpers import METRICS, cli_args, config
 from click.testing import CliRunner
 
-from robot_ray.cache import Manifest, parse_arch_spec, read_cache_table, shard_problem, write_shard
+from robot_ray.cache import parse_arch_spec, read_cache_table, shard_problem, write_shard
 from robot_ray.cache.manifest import decode_ids, encode_ids
 from robot_ray.errors import RobotRayError
 from robot_ray.precompute import prepare, verify_shards

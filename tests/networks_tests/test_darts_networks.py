@@ -19,11 +19,8 @@ V2 = (
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(torch_one_thread):
     yield
-    torch.set_num_threads(threads)
 
 
 def test_darts_v2_cifar_matches_paper():

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from robot_ray.benchmarks import get_benchmark
-from robot_ray.benchmarks.base import Query
 from robot_ray.errors import RobotRayError
 from robot_ray.report import find_results, make_report
 from robot_ray.search.baselines import METHODS
