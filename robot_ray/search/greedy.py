@@ -34,8 +34,10 @@ def greedy_stage(X, arch_ids, ledger, seed: int, budget: int, objective=None, ev
         return candidates
     # live objective: claim all in ranking order, train concurrently, record in ranking order
     for aid in candidates:
-        status = ray.get(ledger.claim.remote(seed, aid))["status"]
-        assert status == "claimed", f"greedy candidate {aid} of seed {seed} is {status}"
+        # owner "exploit": if this task is lost with its node, Ray's retry takes its own claims back
+        status = ray.get(ledger.claim.remote(seed, aid, "exploit"))["status"]
+        if status != "claimed":
+            raise RuntimeError(f"greedy candidate {aid} of seed {seed} is {status}, expected it unclaimed")
     refs = [_run_objective.options(**(eval_resources or {})).remote(objective, aid) for aid in candidates]
     try:
         answers = ray.get(refs)

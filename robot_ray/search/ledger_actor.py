@@ -50,7 +50,7 @@ class SearchLedgers:
         self.budget = budget
         self.ledgers = {int(s): QueryLedger(benchmark, budget) for s in seeds}
         self.proposals: dict[int, dict[int, dict[str, Any]]] = {int(s): {} for s in seeds}
-        self._claims: set[tuple[int, int]] = set()
+        self._claims: dict[tuple[int, int], Any] = {}  # (seed, arch) -> owner (None: anonymous)
         self.path = None
         if state is not None:
             self._replay(state)
@@ -66,30 +66,37 @@ class SearchLedgers:
         return self._after(seed, arch_id, weights, answer, new, proposal)
 
     # -- live objective ------------------------------------------------------------------------
-    def claim(self, seed: int, arch_id: int) -> dict[str, Any]:
-        """``cached`` (answer inside), ``claimed`` (caller evaluates), ``pending`` or ``exhausted``."""
+    def claim(self, seed: int, arch_id: int, owner: Any = None) -> dict[str, Any]:
+        """``cached`` (answer inside), ``claimed`` (caller evaluates), ``pending`` or ``exhausted``.
+
+        ``owner`` names the claimant across retries (a BO trial passes its proposal number). A
+        trial lost with its node never releases its claim; when Tune re-runs that proposal, the
+        retry takes the claim back instead of waiting forever on its own dead earlier attempt.
+        """
         key = (int(seed), int(arch_id))
         ledger = self.ledgers[key[0]]
         cached = ledger.cached(arch_id)
         if cached is not None:
             return {"status": "cached", **_answer(cached)}
         if key in self._claims:
+            if owner is not None and self._claims[key] == owner:
+                return {"status": "claimed"}  # a retry of the claimant; its claim is already counted
             return {"status": "pending"}
         if ledger.spent + sum(1 for s, _ in self._claims if s == key[0]) >= self.budget:
             return {"status": "exhausted"}
-        self._claims.add(key)
+        self._claims[key] = owner
         return {"status": "claimed"}
 
     def release(self, seed: int, arch_id: int) -> None:
         """Give a claim back (the evaluation failed), so another trial may retry it."""
-        self._claims.discard((int(seed), int(arch_id)))
+        self._claims.pop((int(seed), int(arch_id)), None)
 
     def record(
         self, seed: int, arch_id: int, value: float, test_value: float, cost: float, weights, stage: str,
         proposal: int | None = None,
     ) -> dict[str, Any]:
         """Store an answer a trial computed itself under its claim."""
-        self._claims.discard((int(seed), int(arch_id)))
+        self._claims.pop((int(seed), int(arch_id)), None)
         answer = Query(float(value), float(test_value), float(cost))
         new = self.ledgers[int(seed)].record(arch_id, answer, stage=stage, weights=weights)
         return self._after(seed, arch_id, weights, answer, new, proposal)

@@ -32,7 +32,8 @@ def evaluate(
     if objective is None:
         return ray.get(ledger.query.remote(seed, arch_id, w, stage, proposal))
     while True:
-        claim = ray.get(ledger.claim.remote(seed, arch_id))
+        # owned by the proposal, so Tune's retry of a trial lost with its node can take it back
+        claim = ray.get(ledger.claim.remote(seed, arch_id, proposal))
         status = claim.pop("status")
         if status == "cached":
             spent = ray.get(ledger.spent.remote(seed))
