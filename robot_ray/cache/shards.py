@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +84,69 @@ def shard_problem(directory: str | os.PathLike, settings: CacheSettings, shard: 
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for damaged files
         return f"unreadable ({type(exc).__name__}: {exc})"
+    problem = _schema_problem(table.schema, settings, shard)
+    if problem:
+        return problem
+    return _ids_problem(table.column("arch_id").to_numpy(), shard)
+
+
+class BadShard(Exception):
+    """A shard file that does not match its manifest entry; the message says why (as :func:`shard_problem`)."""
+
+
+def iter_shard_batches(directory: str | os.PathLike, settings: CacheSettings, shard: Shard, columns: list[str], *,
+                       batch_rows: int = 1 << 16) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """``(first row, batch)`` of the shard's ``columns`` (``arch_id`` first), at most ``batch_rows`` rows each.
+
+    Reads only the columns asked for, a batch at a time, so memory is bounded by ``batch_rows``
+    whatever the shard size. Checks what :func:`shard_problem` checks (except that columns not
+    read are not decoded) on the way.
+
+    Raises:
+        BadShard: file missing or unreadable, other columns or settings, other arch ids.
+    """
+    path = Path(directory) / shard.file
+    if not path.is_file():
+        raise BadShard("file missing")
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise BadShard(f"unreadable ({type(exc).__name__}: {exc})") from exc
+    with pf:
+        problem = _schema_problem(pf.schema_arrow, settings, shard)
+        if problem:
+            raise BadShard(problem)
+        if pf.metadata.num_rows != len(shard.ids):
+            raise BadShard(f"{pf.metadata.num_rows} rows, the manifest plans {len(shard.ids)}")
+        batches = pf.iter_batches(batch_size=batch_rows, columns=["arch_id", *columns])
+        start = 0
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as exc:
+                raise BadShard(f"unreadable ({type(exc).__name__}: {exc})") from exc
+            stop = start + batch.num_rows
+            if not np.array_equal(batch.column(0).to_numpy(), shard.ids[start:stop]):
+                raise BadShard("its arch ids differ from the manifest's")
+            yield start, batch
+            start = stop
+        if start != len(shard.ids):
+            raise BadShard(f"{start} rows, the manifest plans {len(shard.ids)}")
+
+
+def _schema_problem(schema: pa.Schema, settings: CacheSettings, shard: Shard) -> str | None:
     expected = shard_schema(settings)
-    if not table.schema.remove_metadata().equals(expected):
-        return f"columns {table.schema.names} differ from {expected.names}"
-    meta = _metadata(table.schema)
+    if not schema.remove_metadata().equals(expected):
+        return f"columns {schema.names} differ from {expected.names}"
+    meta = _metadata(schema)
     if meta.get("settings") != settings.to_json() or meta.get("shard") != shard.index:
         return "its metadata names other settings or another shard"
-    ids = table.column("arch_id").to_numpy()
+    return None
+
+
+def _ids_problem(ids: np.ndarray, shard: Shard) -> str | None:
     if len(ids) != len(shard.ids):
         return f"{len(ids)} rows, the manifest plans {len(shard.ids)}"
     if not np.array_equal(ids, shard.ids):

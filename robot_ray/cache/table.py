@@ -1,15 +1,22 @@
-"""Reading a finished cache as one table (what ``robot-ray search --cache`` consumes)."""
+"""Reading a finished cache: as one table, or straight into the search's metric matrix.
+
+:func:`read_cache_table` gives every column as a DataFrame (arch strings included);
+:func:`read_cache_matrix` is what ``robot-ray search --cache`` uses: it builds the normalised
+float32 matrix shard by shard, never holding more than one batch of raw values.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from robot_ray.cache.manifest import Manifest
-from robot_ray.cache.shards import read_shard, shard_problem
+from robot_ray.cache.shards import BadShard, iter_shard_batches, read_shard, shard_problem
 from robot_ray.errors import RobotRayError
+from robot_ray.metrics.matrix import ColumnScan, MetricMatrix
 
 SETTINGS_ATTR = "robot_ray.cache"
 """``DataFrame.attrs`` key holding the cache settings of a table from :func:`read_cache_table`."""
@@ -30,15 +37,7 @@ def read_cache_table(path: str | os.PathLike) -> pd.DataFrame:
             unreadable or disagrees with the manifest; the message says to rerun precompute.
     """
     directory = Path(path)
-    manifest = Manifest.load(directory)
-    rerun = _rerun_hint(manifest, directory)
-    todo = manifest.incomplete()
-    if todo:
-        rows = sum(len(s) for s in todo)
-        raise RobotRayError(
-            f"metric cache {str(directory)!r} is incomplete: {len(todo)} of {len(manifest.shards)} shards "
-            f"({rows} archs) not computed yet; {rerun} to finish it"
-        )
+    manifest, rerun = _complete_manifest(directory)
     frames = []
     for shard in manifest.shards:
         problem = shard_problem(directory, manifest.settings, shard)
@@ -57,6 +56,94 @@ def read_cache_table(path: str | os.PathLike) -> pd.DataFrame:
     table["arch"] = table["arch"].astype("string")
     table.attrs[SETTINGS_ATTR] = manifest.settings.to_json()
     return table
+
+
+def read_cache_matrix(path: str | os.PathLike, metrics: list[str] | tuple[str, ...], *,
+                      batch_rows: int = 1 << 16) -> MetricMatrix:
+    """The normalised metric matrix of a complete cache, built shard by shard.
+
+    Equals ``read_metric_table(read_cache_table(path), metrics)`` exactly (same values, ids,
+    notes and errors, tested), without ever holding the pool as a DataFrame, its arch strings or a
+    float64 copy: the output is one preallocated column-major float32 ``(N, M)`` array, and raw
+    values are read ``batch_rows`` rows of the requested columns at a time, twice (first pass:
+    per-metric min/max and replaced-value counts over the whole pool; second pass: min-max scaled
+    into place). Peak memory is the matrix, ``arch_id`` (int64, with a scatter index when the
+    manifest's shards are not in id order) and one batch.
+
+    Raises:
+        RobotRayError: not a cache, incomplete, a bad shard (the message names it and the command
+            to rerun), unknown metrics, duplicate ids, or a metric without finite or distinct values.
+    """
+    directory = Path(path)
+    manifest, rerun = _complete_manifest(directory)
+    label = str(directory)
+    metrics = list(metrics)
+    if not metrics:
+        raise RobotRayError("no metrics given: pass --metrics with at least one metric name")
+    have = list(manifest.settings.metrics)
+    unknown = [m for m in metrics if m not in have]
+    if unknown:
+        raise RobotRayError(f"unknown metric(s) {', '.join(unknown)} for {label!r}; this table has: {', '.join(have)}")
+    if len(set(metrics)) != len(metrics):
+        raise RobotRayError(f"metrics {', '.join(metrics)} name a metric twice")
+
+    # where each shard row goes: rows are sorted by arch_id, and the manifest knows every id
+    shards = manifest.shards
+    ids = np.concatenate([s.ids for s in shards]) if shards else np.zeros(0, dtype=np.int64)
+    dest = None
+    if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        if bool(np.any(ids[1:] == ids[:-1])):
+            raise RobotRayError(f"metric table {label!r} has duplicate arch ids: one row per architecture is required")
+        dest = np.empty(len(ids), dtype=np.int64)
+        dest[order] = np.arange(len(ids), dtype=np.int64)
+        del order
+    offsets = np.cumsum([0] + [len(s) for s in shards])
+
+    def batches():
+        for shard, offset in zip(shards, offsets):
+            try:
+                for start, batch in iter_shard_batches(directory, manifest.settings, shard, metrics,
+                                                       batch_rows=batch_rows):
+                    rows = slice(offset + start, offset + start + batch.num_rows)
+                    yield (rows if dest is None else dest[rows]), batch
+            except BadShard as exc:
+                raise RobotRayError(
+                    f"metric cache {label!r}: shard file {shard.file} is bad ({exc}); {rerun} to recompute it"
+                ) from exc
+
+    scans = [ColumnScan(m) for m in metrics]
+    for _, batch in batches():
+        for scan in scans:
+            scan.update(_column(batch, scan.name))
+    for scan in scans:
+        scan.bounds()  # raises for an empty or constant column before the second pass
+    # column-major: X @ w then streams each metric column once (about 2x faster at 10^7 rows)
+    values = np.empty((len(ids), len(metrics)), dtype=np.float32, order="F")
+    for rows, batch in batches():
+        for j, scan in enumerate(scans):
+            values[rows, j] = scan.scale(_column(batch, scan.name))
+    notes = tuple(n for n in (scan.note() for scan in scans) if n)
+    return MetricMatrix(ids.astype(np.int64, copy=False), tuple(metrics), values, notes)
+
+
+def _column(batch, name: str) -> np.ndarray:
+    """A float64 column of a record batch (nulls -> NaN)."""
+    return batch.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def _complete_manifest(directory: Path) -> tuple[Manifest, str]:
+    manifest = Manifest.load(directory)
+    rerun = _rerun_hint(manifest, directory)
+    todo = manifest.incomplete()
+    if todo:
+        rows = sum(len(s) for s in todo)
+        raise RobotRayError(
+            f"metric cache {str(directory)!r} is incomplete: {len(todo)} of {len(manifest.shards)} shards "
+            f"({rows} archs) not computed yet; {rerun} to finish it"
+        )
+    return manifest, rerun
 
 
 def _rerun_hint(manifest: Manifest, directory: Path) -> str:

@@ -52,47 +52,97 @@ class MetricMatrix:
         return len(self.arch_ids)
 
 
+class ColumnScan:
+    """One metric column seen in pieces (shard by shard): its transform, its min-max and its note.
+
+    :meth:`update` every piece once (first pass), then :meth:`bounds`, then :meth:`scale` every
+    piece again (second pass). The transform is elementwise and min/max of the pieces' min/max is
+    the column's, so the result equals normalising the whole column at once, bit for bit.
+    """
+
+    def __init__(self, name: str, *, log: bool | None = None) -> None:
+        self.name = name
+        self.log = (name in LOG_METRICS) if log is None else bool(log)
+        self.rows = self.bad = self.sentinel = self.nonpos = 0
+        self.lo, self.hi = np.inf, -np.inf
+
+    def transform(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """(float64 values, mask of usable values, sentinel count, non-positive count) of a piece."""
+        x = np.asarray(raw, dtype=np.float64)
+        bad = ~np.isfinite(x)
+        sentinel = x == NASLIB_SENTINEL
+        bad |= sentinel
+        nonpos_count = 0
+        if self.log:
+            nonpos = ~bad & (x <= 0)
+            bad |= nonpos
+            nonpos_count = int(nonpos.sum())
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = np.log(np.where(bad, 1.0, x))
+        return x, ~bad, int(sentinel.sum()), nonpos_count
+
+    def update(self, raw: np.ndarray) -> None:
+        """First pass: count replaced values and track the min and max of the usable ones."""
+        x, good, sentinel, nonpos = self.transform(raw)
+        self.rows += len(x)
+        self.bad += len(x) - int(good.sum())
+        self.sentinel += sentinel
+        self.nonpos += nonpos
+        if good.any():
+            kept = x[good]
+            self.lo = min(self.lo, float(kept.min()))
+            self.hi = max(self.hi, float(kept.max()))
+
+    def bounds(self) -> tuple[float, float]:
+        """(min, max) of the usable values over every piece seen.
+
+        Raises:
+            RobotRayError: the column has no finite value, or all finite values are equal.
+        """
+        if self.bad == self.rows:
+            raise RobotRayError(
+                f"metric {self.name!r} has no finite value over the {self.rows} archs of the pool: "
+                "recompute it or leave it out of --metrics"
+            )
+        if not self.hi > self.lo:
+            raise RobotRayError(
+                f"metric {self.name!r} is constant ({self.lo:g}) over the {self.rows - self.bad} archs with a value: "
+                "it cannot rank architectures; leave it out of --metrics"
+            )
+        return self.lo, self.hi
+
+    def scale(self, raw: np.ndarray) -> np.ndarray:
+        """Second pass: a piece min-max normalised (float64; replaced values -> 0, the worst)."""
+        lo, hi = self.bounds()
+        x, good, _, _ = self.transform(raw)
+        return np.where(good, (x - lo) / (hi - lo), 0.0)
+
+    def note(self) -> str | None:
+        """What was transformed or replaced, or None when nothing was."""
+        transform = ""
+        if self.log:
+            transform = f" (log; {self.nonpos} non-positive)" if self.nonpos else " (log)"
+        if not (self.bad or transform):
+            return None
+        parts = []
+        if self.bad:
+            parts.append(
+                f"{self.bad} of {self.rows} values not finite"
+                + (f" ({self.sentinel} NASLib -1e8 sentinels)" if self.sentinel else "")
+                + " -> worst value"
+            )
+        return f"{self.name}{transform}: " + ("; ".join(parts) if parts else "ok")
+
+
 def normalise_column(name: str, raw: np.ndarray, *, log: bool | None = None) -> tuple[np.ndarray, str | None]:
     """Transform and min-max normalise one metric column; returns (values, note or None).
 
     Raises:
         RobotRayError: the column has no finite value, or all finite values are equal.
     """
-    x = np.asarray(raw, dtype=np.float64).copy()
-    bad = ~np.isfinite(x)
-    sentinel = x == NASLIB_SENTINEL
-    bad |= sentinel
-    transform = ""
-    if (name in LOG_METRICS) if log is None else log:
-        nonpos = ~bad & (x <= 0)
-        bad |= nonpos
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.log(np.where(bad, 1.0, x))
-        transform = f" (log; {int(nonpos.sum())} non-positive)" if nonpos.any() else " (log)"
-    good = ~bad
-    if not good.any():
-        raise RobotRayError(
-            f"metric {name!r} has no finite value over the {len(x)} archs of the pool: "
-            "recompute it or leave it out of --metrics"
-        )
-    lo, hi = float(x[good].min()), float(x[good].max())
-    if not hi > lo:
-        raise RobotRayError(
-            f"metric {name!r} is constant ({lo:g}) over the {int(good.sum())} archs with a value: "
-            "it cannot rank architectures; leave it out of --metrics"
-        )
-    out = np.where(good, (x - lo) / (hi - lo), 0.0)
-    note = None
-    if bad.any() or transform:
-        parts = []
-        if bad.any():
-            parts.append(
-                f"{int(bad.sum())} of {len(x)} values not finite"
-                + (f" ({int(sentinel.sum())} NASLib -1e8 sentinels)" if sentinel.any() else "")
-                + " -> worst value"
-            )
-        note = f"{name}{transform}: " + ("; ".join(parts) if parts else "ok")
-    return out, note
+    scan = ColumnScan(name, log=log)
+    scan.update(raw)
+    return scan.scale(raw), scan.note()
 
 
 def normalise(

@@ -30,33 +30,44 @@ def ranking(X: np.ndarray, w: Sequence[float]) -> np.ndarray:
 
 
 def iter_ranked(X: np.ndarray, w: Sequence[float], *, chunk: int = 1024) -> Iterator[int]:
-    """Rows best first, materialising only ``chunk`` of them at a time (argpartition per chunk).
+    """Rows best first, materialising only ``chunk`` of them at a time (a partition per chunk).
 
-    Yields the same order as :func:`ranking`, but a pool of 10^7 rows costs one score vector
-    plus a partial sort of the prefix actually consumed.
+    Yields the same order as :func:`ranking` (NaN scores last, in row order), but a pool of 10^7
+    rows costs the N float32 scores plus, per chunk consumed, one float32 partition buffer and a
+    boolean mask; never an N-row index array. The greedy stage consumes one chunk or a few.
     """
     s = scores(X, w)
     n = len(s)
-    done = 0
-    # Order key: (-score, row); rows already yielded are those with key < the last yielded key.
-    order_key = np.lexsort((np.arange(n), -s)) if n <= chunk else None
-    if order_key is not None:
-        yield from (int(i) for i in order_key)
+    if n <= chunk:
+        yield from (int(i) for i in np.lexsort((np.arange(n), -s)))
         return
-    remaining = np.arange(n)
-    while done < n:
-        k = min(chunk, len(remaining))
-        sub = s[remaining]
-        if k < len(remaining):
-            # every row scoring at least the k-th best: ties with it resolve by row, not by partition luck
-            kth = -np.partition(-sub, k - 1)[k - 1]
-            part = np.flatnonzero(sub >= kth)
+    # Every chunk takes all rows scoring at least its k-th best (ties with it included, ordered
+    # by row), so the rows not yet yielded are exactly those scoring below the last threshold.
+    below: float | None = None
+    done = 0
+    while True:
+        buf = np.negative(s) if below is None else s[s < below]
+        if below is not None:
+            np.negative(buf, out=buf)
+        if not len(buf):
+            break
+        k = min(chunk, len(buf))
+        buf.partition(k - 1)
+        kth = -buf[k - 1]
+        del buf
+        if np.isnan(kth):  # the k-th best is NaN: every finite row left comes in this chunk
+            pick = s < below if below is not None else ~np.isnan(s)
         else:
-            part = np.arange(len(remaining))
-        rows = remaining[part]
+            pick = s >= kth
+            if below is not None:
+                pick &= s < below
+        rows = np.flatnonzero(pick)
+        del pick
+        if not len(rows):
+            break
         rows = rows[np.lexsort((rows, -s[rows]))]
         yield from (int(i) for i in rows)
         done += len(rows)
-        mask = np.ones(len(remaining), dtype=bool)
-        mask[part] = False
-        remaining = remaining[mask]
+        below = float(s[rows[-1]])
+    if done < n:  # NaN scores rank last, as in ranking()
+        yield from (int(i) for i in np.flatnonzero(np.isnan(s)))

@@ -81,3 +81,13 @@ def test_bad_tables_are_refused(tmp_path, reference):
     bad.write_bytes(b"not parquet")
     with pytest.raises(RobotRayError, match="cannot read metric table"):
         read_metric_table(bad, ["m"])
+
+
+def test_iter_ranked_streams_ties_and_nan_in_ranking_order():
+    """Chunk boundaries inside runs of tied scores, and NaN scores (ranked last, by row)."""
+    rng = np.random.default_rng(1)
+    for n, chunk in ((1, 1), (7, 3), (300, 1), (300, 7), (2000, 64)):
+        X = (rng.integers(0, 4, size=(n, 3)) / 3).astype(np.float32)  # many exact ties
+        X[rng.random(n) < 0.05, 1] = np.nan
+        w = rng.uniform(-1, 1, 3).astype(np.float32)
+        assert list(iter_ranked(X, w, chunk=chunk)) == ranking(X, w).tolist(), (n, chunk)
