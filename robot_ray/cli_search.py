@@ -24,7 +24,8 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @main.command("search")
 @click.option("--space", default="nb201", show_default=True, help="nb201, tnb101_micro or darts.")
 @click.option("--dataset", "--task", "dataset", default="cifar10", show_default=True,
-              help="NB201 dataset (cifar10, cifar100, ImageNet16-120), TNB101 task, or cifar10 for darts.")
+              help="NB201 dataset (cifar10, cifar100, ImageNet16-120), TNB101 task, or cifar10 for darts "
+                   "(with --objective live: what the genotypes are trained on).")
 @click.option("--metrics", default="synflow,snip,nwot,zen", show_default=True, help="Comma-separated metric names.")
 @click.option("--budget", "-T", type=int, default=20, show_default=True, help="Distinct architectures queried per seed.")
 @click.option("--seeds", default="10-19", show_default=True, help="Seeds: a range 10-19 or a list 1,5,9.")
@@ -32,8 +33,9 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @click.option("--data-dir", default=None, help="Shared data directory (else $ROBOT_RAY_DATA).")
 @click.option("--cache", default=None, help="Metric cache from `robot-ray precompute` (default: the published table).")
 @click.option("--out", default=None, help="Output directory (default: out/<space>/<dataset>/<method>).")
-@click.option("--objective", type=click.Choice(["robot", "dataset"]), default="robot", show_default=True,
-              help="NB201: the paper's CIFAR-10 12-epoch val accuracy, or the dataset's own.")
+@click.option("--objective", type=click.Choice(["robot", "dataset", "live"]), default="robot", show_default=True,
+              help="NB201: the paper's CIFAR-10 12-epoch val accuracy, or the dataset's own. "
+                   "live: train every queried genotype of a DARTS --cache pool (see the training options).")
 @click.option("--bo-rounds", type=int, default=None, help="BO proposals per seed (default T-1, as in the paper).")
 @click.option("--init-trials", type=int, default=1, show_default=True, help="Quasi-random proposals before the GP.")
 @click.option("--acquisition", type=click.Choice(["ucb", "logei"]), default="ucb", show_default=True,
@@ -43,11 +45,27 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
 @click.option("--trial-cpus", type=float, default=0.25, show_default=True, help="CPUs per Tune trial.")
 @click.option("--trial-gpus", type=float, default=0.0, show_default=True, help="GPUs per Tune trial (live training).")
+@click.option("--epochs", type=int, default=None, help="Live: training epochs per genotype (default 12).")
+@click.option("--train-batch-size", type=int, default=None, help="Live: training batch size (default 96).")
+@click.option("--lr", type=float, default=None, help="Live: initial learning rate, cosine to 0 (default 0.025).")
+@click.option("--channels", type=int, default=None, help="Live: DARTS network channels C (default 16).")
+@click.option("--layers", type=int, default=None, help="Live: DARTS network cells L, at least 3 (default 5).")
+@click.option("--train-subset", type=int, default=None,
+              help="Live: a seeded random subset of this many training images (default all).")
+@click.option("--val-fraction", type=float, default=None,
+              help="Live: part of the training images held out for validation (default 0.5).")
+@click.option("--cifar-root", default=None,
+              help="Live: official CIFAR python folder (cifar-10-batches-py or its parent) to train on; "
+                   "default: the data directory's npz subset of --dataset (or digits).")
+@click.option("--train-seed", type=int, default=0, show_default=True,
+              help="Live: seed of the weights, the split, the subset and the batches.")
 @click.option("--resume", "resume", default=None, metavar="OUT",
               help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
-                   init_trials, acquisition, no_ray, address, num_cpus, trial_cpus, trial_gpus, resume, quiet) -> None:
+                   init_trials, acquisition, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
+                   train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
+                   resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
     from robot_ray.spaces import check_space
 
@@ -60,11 +78,13 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         check_space(space)
         out = out or str(Path("out") / space / dataset / method)
         resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
+        train = training_overrides(epochs, train_batch_size, lr, channels, layers, train_subset, val_fraction)
         config = SearchConfig(
             space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
             seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
             objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
+            train=train, cifar_root=cifar_root, train_seed=train_seed,
         )
     out = config.out
     uses_ray = config.method == "robot" and config.use_ray
@@ -79,6 +99,16 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     for note in summary.get("metric_notes", []):
         click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {Path(out) / 'trajectory.parquet'} and {Path(out) / 'summary.json'}")
+
+
+def training_overrides(epochs, batch_size, lr, channels, layers, train_subset, val_fraction) -> dict:
+    """The live objective's settings given on the command line (the rest keep the space's defaults)."""
+    out = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
+                             ("train_subset", train_subset), ("val_fraction", val_fraction)) if v is not None}
+    size = {k: v for k, v in (("channels", channels), ("layers", layers)) if v is not None}
+    if size:
+        out["size"] = size
+    return out
 
 
 def _embedded_default(ctx: click.Context, data_dir: str | None, cache: str | None) -> bool:

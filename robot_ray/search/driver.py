@@ -26,6 +26,9 @@ PAPER_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 REFERENCE_METRICS = ("synflow", "snip", "nwot", "zen")
 BASELINES = ("rs", "rea", "reinforce", "weaknas", "single-metric")
 METHODS = ("robot",) + BASELINES
+LIVE = "live"
+OBJECTIVES = ("robot", "dataset", LIVE)
+LIVE_SPACES = ("darts",)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class SearchConfig:
     data_dir: str | None = None
     cache: str | None = None
     out: str = "out"
-    objective: str = "robot"  # nb201: "robot" (paper, CIFAR-10 12-epoch val) or "dataset"
+    objective: str = "robot"  # nb201: "robot" (paper, CIFAR-10 12-epoch val) or "dataset"; "live": train
     bo_rounds: int | None = None
     init_trials: int = 1
     acquisition: str = "ucb"
@@ -51,10 +54,38 @@ class SearchConfig:
     resume: bool = False
     progress: bool = True
     method_options: dict = field(default_factory=dict)
+    # objective "live": TrainSettings overrides (epochs, batch_size, lr, size, train_subset, val_fraction, ...),
+    # the official CIFAR folder to train on (else the data directory's npz subset or digits), the training seed
+    train: dict = field(default_factory=dict)
+    cifar_root: str | None = None
+    train_seed: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise RobotRayError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.objective not in OBJECTIVES:
+            raise RobotRayError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+        if self.objective == LIVE:
+            if self.space not in LIVE_SPACES:
+                raise RobotRayError(
+                    f"--objective live trains genotypes of a precomputed DARTS pool (--space darts --cache CACHE), "
+                    f"got --space {self.space}; NB201 live training runs in the embedded search "
+                    "(`robot-ray search` without a data directory) or through robot_ray.train.LiveObjective"
+                )
+            if self.method != "robot":
+                raise RobotRayError(
+                    f"--objective live works with --method robot; {self.method} needs a benchmark table"
+                )
+            if not self.cache:
+                raise RobotRayError(
+                    "--objective live needs --cache: a DARTS pool precomputed with "
+                    "`robot-ray precompute --space darts --archs sample:N:SEED --out CACHE ...`"
+                )
+        elif self.train or self.cifar_root or self.train_seed:
+            raise RobotRayError(
+                "training settings (--epochs, --train-batch-size, --lr, --channels, --layers, --train-subset, "
+                "--val-fraction, --cifar-root, --train-seed) apply only with --objective live"
+            )
         if not self.seeds:
             raise RobotRayError("no seeds given: pass --seeds, e.g. 10-19")
         if self.budget < 1:
@@ -96,6 +127,10 @@ def load_config(out: str | os.PathLike) -> SearchConfig:
 
 
 def load_benchmark(config: SearchConfig) -> Benchmark:
+    if config.objective == LIVE:
+        from robot_ray.benchmarks.pool import DartsPool
+
+        return DartsPool.from_cache(config.cache, config.dataset)
     options: dict[str, Any] = {}
     if config.space == "nb201":
         options["objective"] = config.objective
@@ -109,13 +144,13 @@ def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
     if config.cache:
         # a robot-ray cache directory (manifest + shards), or any Parquet metric table
         # (arch_id + metric columns: the published reference table, a user-supplied one)
-        table = config.cache
         if Path(config.cache, "_manifest.json").is_file():
-            from robot_ray.cache import read_cache_table
+            from robot_ray.cache import Manifest, read_cache_matrix
 
-            table = read_cache_table(config.cache)
-            check_cache_matches(table.attrs.get("robot_ray.cache", {}), benchmark, config.cache)
-        return read_metric_table(table, list(config.metrics), dataset=benchmark.dataset)
+            check_cache_matches(Manifest.load(config.cache).settings.to_json(), benchmark, config.cache)
+            # shard by shard into one float32 matrix: no DataFrame of the pool, no float64 copy
+            return read_cache_matrix(config.cache, list(config.metrics))
+        return read_metric_table(config.cache, list(config.metrics), dataset=benchmark.dataset)
     source = published_metric_table(config.space, benchmark.dataset, config.data_dir, config.metrics)
     return read_metric_table(source, list(config.metrics), dataset=benchmark.dataset)
 
@@ -162,7 +197,29 @@ def check_cache_matches(settings: dict[str, Any], benchmark: Benchmark, path: st
         raise RobotRayError(f"cache {path!r} is keyed by {ids} ids, the {benchmark.space} table by its own: {hint}")
 
 
-def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix | None) -> list[RunResult]:
+def live_objective(config: SearchConfig, benchmark: Benchmark):
+    """The training objective of ``--objective live``; its images are checked here, on the driver.
+
+    The data directory is resolved here too (flag or ``$ROBOT_RAY_DATA``), so workers on other
+    nodes get the path rather than depend on their environment.
+    """
+    from robot_ray.data import resolve_data_dir
+    from robot_ray.train import LiveObjective
+
+    data_dir = config.data_dir
+    if config.cifar_root is None and config.dataset != "digits":
+        data_dir = str(resolve_data_dir(config.data_dir))
+    objective = LiveObjective(
+        benchmark.space, benchmark, config.dataset, data_dir=data_dir, cifar_root=config.cifar_root,
+        seed=config.train_seed, **dict(config.train),
+    )
+    objective.check()
+    return objective
+
+
+def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix | None,
+               objective=None) -> list[RunResult]:
+    """Run the configured method; ``objective`` (a live one) answers queries instead of the table."""
     if config.method == "robot":
         assert metrics is not None
         if config.use_ray:
@@ -178,10 +235,14 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
             )
             return run_robot_ray(
                 benchmark, metrics, list(config.seeds), ray_config,
-                out_dir=config.out, progress=config.progress, resume=config.resume,
+                out_dir=config.out, progress=config.progress, resume=config.resume, objective=objective,
             )
         from robot_ray.search.loop import run_robot
 
+        if objective is not None:
+            from robot_ray.benchmarks.pool import TrainedPool
+
+            benchmark = TrainedPool(benchmark, objective)
         return [
             run_robot(
                 benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds,
@@ -206,7 +267,8 @@ def run_search(config: SearchConfig) -> dict[str, Any]:
         save_config(config)
     needs_metrics = config.method in ("robot", "single-metric")
     metrics = load_metrics(config, benchmark) if needs_metrics else None
-    runs = run_method(config, benchmark, metrics)
+    objective = live_objective(config, benchmark) if config.objective == LIVE else None
+    runs = run_method(config, benchmark, metrics, objective)
     meta = {
         "objective": benchmark.value_name,
         "test_name": benchmark.test_name,
@@ -216,6 +278,9 @@ def run_search(config: SearchConfig) -> dict[str, Any]:
         "wall_time_s": time.time() - started,
         "config": {k: v for k, v in asdict(config).items() if k not in ("progress",)},
     }
+    if objective is not None:
+        meta["training"] = {**asdict(objective.settings), "dataset": objective.dataset,
+                            "seed": objective.seed, "cifar_root": objective.cifar_root}
     return write_results(Path(config.out), runs, method=config.method, space=benchmark.space, dataset=benchmark.dataset, **meta)
 
 

@@ -126,6 +126,22 @@ class LiveObjective:
         result = self.train(self.arch(arch_id))
         return Query(result["val_acc"], result["test_acc"], time.perf_counter() - start)
 
+    def check(self) -> None:
+        """Fail here, not in a Ray worker: load the images (unknown dataset, missing files, an empty
+        train or validation part) and build the network of arch 0 at the configured size on CPU;
+        then drop both, so the objective still pickles without images.
+
+        Raises:
+            RobotRayError: what training would raise on the first query.
+        """
+        _, _, _, num_classes = self._load()
+        try:
+            loop.build(self.space, self.arch(0), num_classes, seed=self.seed, device="cpu", size=self.settings.size)
+        except (ValueError, TypeError, AssertionError) as exc:
+            raise RobotRayError(f"cannot build a {self.space} network of size {self.settings.size}: {exc}") from exc
+        finally:
+            self._data = None
+
     def train(self, arch: str) -> dict[str, Any]:
         """Train one arch string.
 
