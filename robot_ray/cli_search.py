@@ -40,6 +40,9 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @click.option("--init-trials", type=int, default=1, show_default=True, help="Quasi-random proposals before the GP.")
 @click.option("--acquisition", type=click.Choice(["ucb", "logei"]), default="ucb", show_default=True,
               help="BO acquisition: GP-UCB as the paper, or Ax's qLogNEI.")
+@click.option("--repeats", type=click.Choice(["novel", "keep"]), default="novel", show_default=True,
+              help="A BO proposal that repeats a queried architecture: replace it by the best-UCB weights "
+                   "inducing a new one (novel), or evaluate the repeat for free as the paper does (keep).")
 @click.option("--no-ray", is_flag=True, help="RoBoT in a plain loop in this process (the reference for the Ray path).")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
@@ -63,7 +66,7 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
               help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
-                   init_trials, acquisition, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
+                   init_trials, acquisition, repeats, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
                    train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
                    resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
@@ -82,7 +85,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         config = SearchConfig(
             space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
             seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
-            objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition,
+            objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition, repeats=repeats,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
         )

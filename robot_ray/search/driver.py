@@ -48,6 +48,7 @@ class SearchConfig:
     bo_rounds: int | None = None
     init_trials: int = 1
     acquisition: str = "ucb"
+    repeats: str = "novel"  # "novel" (replace repeated proposals) or "keep" (the paper's rule)
     use_ray: bool = True
     per_seed_concurrency: int = 1
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
@@ -230,6 +231,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
                 bo_rounds=config.bo_rounds,
                 init_trials=config.init_trials,
                 acquisition=config.acquisition,
+                repeats=config.repeats,
                 per_seed_concurrency=config.per_seed_concurrency,
                 trial_resources=dict(config.trial_resources),
             )
@@ -246,7 +248,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
         return [
             run_robot(
                 benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds,
-                init_trials=config.init_trials, acquisition=config.acquisition,
+                init_trials=config.init_trials, acquisition=config.acquisition, repeats=config.repeats,
             )
             for s in config.seeds
         ]

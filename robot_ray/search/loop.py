@@ -14,6 +14,7 @@ from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.search.ax_searcher import AxWeightSearcher
 from robot_ray.search.ledger import QueryLedger
+from robot_ray.search.pool import InducedArchs
 from robot_ray.search.results import RunResult
 from robot_ray.search.robot_core import BestWeights, explore_arch, greedy_candidates, weight_vector
 
@@ -49,6 +50,7 @@ def run_robot(
     bo_rounds: int | None = None,
     init_trials: int = 1,
     acquisition: str = "ucb",
+    repeats: str = "novel",
 ) -> RunResult:
     """One RoBoT run: BO over weight vectors, then greedy exploitation up to ``budget`` distinct queries."""
     check_pool(benchmark, metrics, budget)
@@ -56,7 +58,7 @@ def run_robot(
     names = list(metrics.names)
     searcher = AxWeightSearcher(
         names, metric="value", mode="max", seed=seed, max_proposals=rounds, init_trials=init_trials,
-        acquisition=acquisition,
+        acquisition=acquisition, pool=InducedArchs(metrics.values, metrics.arch_ids), repeats=repeats,
     )
     ledger = QueryLedger(benchmark, budget)
     best = BestWeights()

@@ -29,6 +29,8 @@ from robot_ray.search.greedy import greedy_stage
 from robot_ray.search.ledger import QueryLedger
 from robot_ray.search.ledger_actor import LedgerActor, SearchLedgers
 from robot_ray.search.loop import check_pool, default_rounds
+from robot_ray.search.pool import InducedArchs
+from robot_ray.search.pool import register as register_pool
 from robot_ray.search.progress import TrialProgress
 from robot_ray.search.results import RunResult
 from robot_ray.search.trial import robot_trial
@@ -49,6 +51,8 @@ class RayRobotConfig:
         bo_rounds: BO proposals per seed (None: T-1, as in the paper).
         init_trials: quasi-random proposals before the GP.
         acquisition: ``"ucb"`` (the paper's GP-UCB) or ``"logei"``.
+        repeats: ``"novel"`` (a proposal repeating a queried architecture is replaced by one that
+            induces a new architecture) or ``"keep"`` (the paper's rule); see AxWeightSearcher.
         per_seed_concurrency: BO trials of one seed in flight (1 = sequential BO).
         trial_resources: Tune resources per trial, e.g. ``{"cpu": 0.25}`` for a table lookup or
             ``{"cpu": 1, "gpu": 1}`` to train on the trial's GPU.
@@ -59,6 +63,7 @@ class RayRobotConfig:
     bo_rounds: int | None = None
     init_trials: int = 1
     acquisition: str = "ucb"
+    repeats: str = "novel"
     per_seed_concurrency: int = 1
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
     max_concurrent_trials: int | None = None
@@ -114,6 +119,10 @@ def run_robot_ray(
     ledger = LedgerActor.options(scheduling_strategy=here).remote(
         benchmark, config.budget, seeds, state, str(ledger_file)
     )
+    # the searchers (in this process) screen proposals against the pool; a restored experiment
+    # finds it again by fingerprint
+    pool = InducedArchs(metrics.values, metrics.arch_ids)
+    register_pool(pool)
     X_ref = ray.put(metrics.values)
     ids_ref = ray.put(metrics.arch_ids)
     trainable = tune.with_parameters(
@@ -132,7 +141,8 @@ def run_robot_ray(
         children = {
             s: AxWeightSearcher(
                 names, metric="value", mode="max", seed=s, max_proposals=rounds,
-                init_trials=config.init_trials, acquisition=config.acquisition,
+                init_trials=config.init_trials, acquisition=config.acquisition, pool=pool,
+                repeats=config.repeats,
             )
             for s in seeds
         }
@@ -165,7 +175,11 @@ def run_robot_ray(
     if errors:
         raise RuntimeError(f"{len(errors)} BO trial(s) failed; first error: {errors[0]}")
     # exploitation: one task per seed, concurrently; a resumed run continues where it stopped
-    refs = [greedy_stage.remote(X_ref, ids_ref, ledger, s, config.budget, objective) for s in seeds]
+    # live greedy evaluations reserve what a BO trial does (its GPU included), not a bare CPU task
+    eval_resources = None
+    if objective is not None:
+        eval_resources = {"num_cpus": config.trial_resources.get("cpu", 1), "num_gpus": config.trial_resources.get("gpu", 0)}
+    refs = [greedy_stage.remote(X_ref, ids_ref, ledger, s, config.budget, objective, eval_resources) for s in seeds]
     ray.get(refs)
     state = ray.get(ledger.export.remote())
     ray.kill(ledger)

@@ -110,3 +110,88 @@ def test_fanout_interleaving_does_not_change_a_seeds_proposals(tmp_path):
     back = SeedFanoutSearcher({0: AxWeightSearcher(["x"])})
     back.restore(str(tmp_path / "fan.json"))
     assert back.finished and sorted(back.children) == [5, 6]
+
+
+# -- the repeat-aware rule, on the real NB201 table ----------------------------------------------
+NB201_METRICS = ["synflow", "snip", "nwot", "zen"]
+
+
+@pytest.fixture(scope="module")
+def cifar100(data_dir):
+    from robot_ray.benchmarks import get_benchmark
+    from robot_ray.metrics.matrix import read_metric_table
+
+    bench = get_benchmark("nb201", "cifar100", data_dir)
+    matrix = read_metric_table(data_dir / "nasbench201" / "reference_metrics.parquet", NB201_METRICS, dataset="cifar100")
+    return bench, matrix
+
+
+def drive_pool(searcher, bench, matrix, n: int, start: int = 0) -> list[int]:
+    """Propose n times, answering each proposal with the benchmark value of the arch it induces."""
+    from robot_ray.search.robot_core import explore_arch, weight_vector
+
+    archs = []
+    for i in range(start, start + n):
+        cfg = searcher.suggest(f"t{i}")
+        aid = explore_arch(matrix.values, matrix.arch_ids, weight_vector(cfg["weights"], NB201_METRICS))
+        archs.append(aid)
+        searcher.on_trial_complete(f"t{i}", {"value": bench.query(aid).value})
+    return archs
+
+
+def test_novel_rule_proposes_only_unqueried_archs_where_the_paper_rule_repeats(cifar100):
+    from robot_ray.search.pool import InducedArchs
+
+    bench, matrix = cifar100
+    pool = InducedArchs(matrix.values, matrix.arch_ids)
+    # seed 12 on CIFAR-100 is where GP-UCB in weight space re-proposes one architecture over and over
+    keep = drive_pool(AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool, repeats="keep"),
+                      bench, matrix, 10)
+    novel_searcher = AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool)
+    novel = drive_pool(novel_searcher, bench, matrix, 10)
+    assert len(set(keep)) < len(keep), "the paper's rule should repeat here, or this test shows nothing"
+    assert len(set(novel)) == len(novel) == 10
+    assert novel_searcher.replaced >= 1 and novel_searcher.repeats == "novel"
+    assert novel[0] == keep[0]  # same first (quasi-random) proposal: the rule only acts on repeats
+
+
+def test_novel_rule_save_restore_gives_the_same_next_suggestion(cifar100, tmp_path, monkeypatch):
+    from robot_ray.errors import RobotRayError
+    from robot_ray.search import pool as pools
+
+    bench, matrix = cifar100
+    pool = pools.InducedArchs(matrix.values, matrix.arch_ids)
+    s = AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool)
+    drive_pool(s, bench, matrix, 6)
+    s.save(str(tmp_path / "s.json"))
+    restored = AxWeightSearcher(["x"])
+    restored.restore(str(tmp_path / "s.json"))
+    assert restored.replaced == s.replaced and restored.pool_key == pool.fingerprint
+    assert drive_pool(restored, bench, matrix, 2, start=6) == drive_pool(s, bench, matrix, 2, start=6)
+    # a process that has not loaded the same pool cannot continue the search: clear error, with the fix
+    monkeypatch.setattr(pools, "_POOLS", {})
+    with pytest.raises(RobotRayError, match="not loaded in this process.*--resume"):
+        AxWeightSearcher(["x"]).restore(str(tmp_path / "s.json"))
+
+
+def test_novel_rule_needs_the_pool_and_a_known_rule():
+    from robot_ray.errors import RobotRayError
+
+    with pytest.raises(RobotRayError, match="needs the pool"):
+        AxWeightSearcher(NAMES, repeats="novel")
+    with pytest.raises(RobotRayError, match="unknown repeat rule 'skip'"):
+        AxWeightSearcher(NAMES, repeats="skip")
+    assert AxWeightSearcher(NAMES).repeats == "keep"
+
+
+def test_induced_archs_match_the_trials_argmax_in_chunks(cifar100, monkeypatch):
+    from robot_ray.search import pool as pools
+    from robot_ray.search.scoring import top1
+
+    _, matrix = cifar100
+    monkeypatch.setattr(pools, "ROW_CHUNK", 1000)  # many chunks, ties across chunk borders
+    pool = pools.InducedArchs(matrix.values, matrix.arch_ids)
+    W = np.random.default_rng(0).uniform(-1, 1, (64, 4)).astype(np.float32)
+    W[0] = 0.0  # every arch scores 0: the tie goes to the lowest row, as in the trial
+    expected = [int(matrix.arch_ids[top1(matrix.values, w)]) for w in W]
+    assert pool.induce(W).tolist() == expected

@@ -1,0 +1,86 @@
+"""Which architecture each of many weight vectors induces: what the searcher needs to avoid repeats.
+
+a(w) is piecewise constant in w, so most of the weight space maps onto a few architectures; a
+weight vector whose a(w) was already queried teaches the GP nothing it did not know. The
+searcher screens candidate weight vectors with :class:`InducedArchs` to propose only ones that
+induce an unqueried architecture.
+
+The pool matrix lives in the driver process, not in the searcher's checkpoint (a 10^7-row pool
+is 440 MB): searchers hold its fingerprint, and the driver registers the matrix under that
+fingerprint before it builds or restores them (:func:`register`, :func:`lookup`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from robot_ray.errors import RobotRayError
+
+CELL_BUDGET = 64_000_000
+"""Pool rows x candidates scored per call (about 0.1 s of BLAS): bounds the candidate count on
+large pools instead of letting one proposal take seconds."""
+ROW_CHUNK = 16_384
+
+
+class InducedArchs:
+    """a(w) for a batch of weight vectors over a metric matrix X (N, M), ties to the lowest row."""
+
+    def __init__(self, X: np.ndarray, arch_ids: np.ndarray) -> None:
+        if X.ndim != 2 or len(X) != len(arch_ids) or len(X) == 0:
+            raise RobotRayError(f"metric matrix {X.shape} and {len(arch_ids)} arch ids do not form a pool")
+        self.X = X
+        self.arch_ids = np.asarray(arch_ids)
+        self.fingerprint = fingerprint(X, self.arch_ids)
+
+    @property
+    def num_archs(self) -> int:
+        return len(self.X)
+
+    def max_candidates(self, requested: int) -> int:
+        """How many candidates one proposal may screen on this pool (at least 16)."""
+        return int(max(16, min(requested, CELL_BUDGET // self.num_archs)))
+
+    def induce(self, W: np.ndarray) -> np.ndarray:
+        """Arch ids of a(w) for each row of W (K, M), in row chunks so memory stays bounded."""
+        W = np.asarray(W, dtype=np.float32)
+        best = np.full(len(W), -np.inf, dtype=np.float32)
+        rows = np.zeros(len(W), dtype=np.int64)
+        for start in range(0, self.num_archs, ROW_CHUNK):
+            s = self.X[start : start + ROW_CHUNK] @ W.T  # (chunk, K)
+            top = np.argmax(s, axis=0)
+            val = s[top, np.arange(len(W))]
+            better = val > best  # strict: an earlier chunk keeps a tie (lowest row wins)
+            best[better] = val[better]
+            rows[better] = top[better] + start
+        return self.arch_ids[rows]
+
+
+def fingerprint(X: np.ndarray, arch_ids: np.ndarray) -> str:
+    """Content hash of a pool: a resumed searcher must score the same matrix it was built on."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((X.shape, str(X.dtype))).encode())
+    h.update(np.ascontiguousarray(X).tobytes())
+    h.update(np.ascontiguousarray(arch_ids, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+_POOLS: dict[str, InducedArchs] = {}
+
+
+def register(pool: InducedArchs) -> str:
+    """Make ``pool`` findable by searchers in this process; returns its fingerprint."""
+    _POOLS[pool.fingerprint] = pool
+    return pool.fingerprint
+
+
+def lookup(key: str) -> InducedArchs:
+    try:
+        return _POOLS[key]
+    except KeyError:
+        raise RobotRayError(
+            f"the metric pool {key[:12]}... this searcher was built on is not loaded in this process: "
+            "resume through `robot-ray search --resume OUT` (or call robot_ray.search.pool.register with the "
+            "same metric matrix first); a changed metric table cannot continue an old search"
+        ) from None
