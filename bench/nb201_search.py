@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--trial-cpus", type=float, default=0.25)
     parser.add_argument("--out", default=None, help="write the Ray path's results here")
     parser.add_argument("--modes", default="plain,ray", help="plain, ray or both (the ratio needs both)")
+    parser.add_argument("--repeats", default="novel", choices=["novel", "keep"], help="the searcher's repeat rule")
+    parser.add_argument("--initial", default="corners", choices=["corners", "sobol"], help="BO's initial design")
+    parser.add_argument("--bo-rounds", type=int, default=None, help="BO proposals per seed (default: the CLI's)")
     args = parser.parse_args()
 
     seeds = parse_int_list(args.seeds)
@@ -54,12 +57,17 @@ def main() -> None:
 
         modes = args.modes.split(",")
         t = time.perf_counter()
-        plain = [run_robot(bench, args.budget, s, metrics=matrix) for s in seeds] if "plain" in modes else None
+        plain = [
+            run_robot(bench, args.budget, s, metrics=matrix, bo_rounds=args.bo_rounds, repeats=args.repeats,
+                      initial=args.initial)
+            for s in seeds
+        ] if "plain" in modes else None
         plain_s = time.perf_counter() - t if plain else float("nan")
 
         out = os.path.join(args.out, dataset, "robot") if args.out else tempfile.mkdtemp()
         t = time.perf_counter()
-        config = RayRobotConfig(budget=args.budget, trial_resources={"cpu": args.trial_cpus})
+        config = RayRobotConfig(budget=args.budget, bo_rounds=args.bo_rounds, repeats=args.repeats,
+                                initial=args.initial, trial_resources={"cpu": args.trial_cpus})
         ray_runs = run_robot_ray(bench, matrix, seeds, config, out_dir=out, progress=False) if "ray" in modes else None
         ray_s = time.perf_counter() - t if ray_runs else float("nan")
         same = plain is not None and ray_runs is not None and all(

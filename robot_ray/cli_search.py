@@ -43,6 +43,8 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @click.option("--repeats", type=click.Choice(["novel", "keep"]), default="novel", show_default=True,
               help="A BO proposal that repeats a queried architecture: replace it by the best-UCB weights "
                    "inducing a new one (novel), or evaluate the repeat for free as the paper does (keep).")
+@click.option("--initial", type=click.Choice(["corners", "sobol"]), default="corners", show_default=True,
+              help="BO's first proposals: each metric alone (one-hot weights), or quasi-random as the paper.")
 @click.option("--no-ray", is_flag=True, help="RoBoT in a plain loop in this process (the reference for the Ray path).")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
@@ -66,7 +68,7 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
               help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
-                   init_trials, acquisition, repeats, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
+                   init_trials, acquisition, repeats, initial, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
                    train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
                    resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
@@ -86,6 +88,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
             space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
             seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
             objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition, repeats=repeats,
+            initial=initial,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
         )

@@ -49,6 +49,7 @@ class SearchConfig:
     init_trials: int = 1
     acquisition: str = "ucb"
     repeats: str = "novel"  # "novel" (replace repeated proposals) or "keep" (the paper's rule)
+    initial: str = "corners"  # "corners" (each metric alone first) or "sobol" (the paper)
     use_ray: bool = True
     per_seed_concurrency: int = 1
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
@@ -232,6 +233,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
                 init_trials=config.init_trials,
                 acquisition=config.acquisition,
                 repeats=config.repeats,
+                initial=config.initial,
                 per_seed_concurrency=config.per_seed_concurrency,
                 trial_resources=dict(config.trial_resources),
             )
@@ -249,6 +251,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
             run_robot(
                 benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds,
                 init_trials=config.init_trials, acquisition=config.acquisition, repeats=config.repeats,
+                initial=config.initial,
             )
             for s in config.seeds
         ]

@@ -51,6 +51,7 @@ def run_robot(
     init_trials: int = 1,
     acquisition: str = "ucb",
     repeats: str = "novel",
+    initial: str = "corners",
 ) -> RunResult:
     """One RoBoT run: BO over weight vectors, then greedy exploitation up to ``budget`` distinct queries."""
     check_pool(benchmark, metrics, budget)
@@ -59,6 +60,7 @@ def run_robot(
     searcher = AxWeightSearcher(
         names, metric="value", mode="max", seed=seed, max_proposals=rounds, init_trials=init_trials,
         acquisition=acquisition, pool=InducedArchs(metrics.values, metrics.arch_ids), repeats=repeats,
+        initial=initial,
     )
     ledger = QueryLedger(benchmark, budget)
     best = BestWeights()

@@ -51,6 +51,7 @@ class RayRobotConfig:
         bo_rounds: BO proposals per seed (None: T-1, as in the paper).
         init_trials: quasi-random proposals before the GP.
         acquisition: ``"ucb"`` (the paper's GP-UCB) or ``"logei"``.
+        initial: ``"corners"`` (each metric alone first) or ``"sobol"`` (the paper's start).
         repeats: ``"novel"`` (a proposal repeating a queried architecture is replaced by one that
             induces a new architecture) or ``"keep"`` (the paper's rule); see AxWeightSearcher.
         per_seed_concurrency: BO trials of one seed in flight (1 = sequential BO).
@@ -64,6 +65,7 @@ class RayRobotConfig:
     init_trials: int = 1
     acquisition: str = "ucb"
     repeats: str = "novel"
+    initial: str = "corners"
     per_seed_concurrency: int = 1
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
     max_concurrent_trials: int | None = None
@@ -142,7 +144,7 @@ def run_robot_ray(
             s: AxWeightSearcher(
                 names, metric="value", mode="max", seed=s, max_proposals=rounds,
                 init_trials=config.init_trials, acquisition=config.acquisition, pool=pool,
-                repeats=config.repeats,
+                repeats=config.repeats, initial=config.initial,
             )
             for s in seeds
         }

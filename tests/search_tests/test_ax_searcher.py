@@ -35,11 +35,23 @@ def test_convert_search_space_is_static_and_bounded():
 
 
 def test_same_seed_same_proposals_and_bounds():
-    a = drive(AxWeightSearcher(NAMES, metric="value", mode="max", seed=3, init_trials=2), 5)
-    b = drive(AxWeightSearcher(NAMES, metric="value", mode="max", seed=3, init_trials=2), 5)
-    c = drive(AxWeightSearcher(NAMES, metric="value", mode="max", seed=4, init_trials=2), 5)
+    a = drive(AxWeightSearcher(NAMES, metric="value", mode="max", seed=3, init_trials=2, initial="sobol"), 5)
+    b = drive(AxWeightSearcher(NAMES, metric="value", mode="max", seed=3, init_trials=2, initial="sobol"), 5)
+    c = drive(AxWeightSearcher(NAMES, metric="value", mode="max", seed=4, init_trials=2, initial="sobol"), 5)
     assert a == b and a != c
     assert all(-1 <= v <= 1 for cfg in a for v in cfg["weights"].values())
+
+
+def test_corners_first_then_the_gp():
+    s = AxWeightSearcher(NAMES, metric="value", mode="max", seed=3, init_trials=2)
+    got = drive(s, 5)
+    assert [c["weights"] for c in got[:3]] == [
+        {"synflow": 1.0, "snip": 0.0, "nwot": 0.0}, {"synflow": 0.0, "snip": 1.0, "nwot": 0.0},
+        {"synflow": 0.0, "snip": 0.0, "nwot": 1.0},
+    ]
+    assert len({tuple(c["weights"].values()) for c in got}) == 5  # the GP takes over after the corners
+    with pytest.raises(Exception, match="unknown initial design 'grid'"):
+        AxWeightSearcher(NAMES, initial="grid")
 
 
 def test_save_restore_gives_the_same_next_suggestion(tmp_path):
@@ -145,9 +157,10 @@ def test_novel_rule_proposes_only_unqueried_archs_where_the_paper_rule_repeats(c
     bench, matrix = cifar100
     pool = InducedArchs(matrix.values, matrix.arch_ids)
     # seed 12 on CIFAR-100 is where GP-UCB in weight space re-proposes one architecture over and over
-    keep = drive_pool(AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool, repeats="keep"),
+    keep = drive_pool(AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool, repeats="keep",
+                                         initial="sobol"),
                       bench, matrix, 10)
-    novel_searcher = AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool)
+    novel_searcher = AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool, initial="sobol")
     novel = drive_pool(novel_searcher, bench, matrix, 10)
     assert len(set(keep)) < len(keep), "the paper's rule should repeat here, or this test shows nothing"
     assert len(set(novel)) == len(novel) == 10
