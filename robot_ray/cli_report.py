@@ -44,10 +44,14 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, dict]:
 @click.option("--data-dir", envvar="ROBOT_RAY_DATA", default=None, help="shared data directory (or $ROBOT_RAY_DATA)")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="result root: OUT/<space>/<dataset>/<method>/")
 @click.option("--option", "options", multiple=True, help="METHOD.NAME=VALUE runner option, repeatable (e.g. rea.variant=tournament)")
+@click.option("--label", default=None, help="suffix for method names (robot@LABEL), to report a second configuration beside the first")
 @click.option("--num-cpus", type=int, default=None, help="CPUs for a local Ray (default: all); ignored when Ray is already up")
-def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, data_dir, out, options, num_cpus) -> None:
+def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, data_dir, out, options, label, num_cpus) -> None:
     """Run several methods x datasets x seeds on Ray and write one result directory per pair."""
-    from robot_ray.search.compare import run_comparison
+    from robot_ray.search.compare import check_label, run_comparison
+
+    if label is not None:
+        check_label(label)
 
     kwargs = dict(
         space=space,
@@ -61,6 +65,7 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
         metric_table=metric_table,
         method_options=parse_options(options),
         progress=click.echo,
+        label=label,
     )  # parsed first, so a typo fails before Ray starts
     from robot_ray.cluster import connect
 

@@ -26,8 +26,10 @@ DATASET_ORDER = ("cifar10", "cifar100", "ImageNet16-120")
 
 
 def method_rank(method: str) -> tuple[int, int, str]:
-    """Sort key: the paper's row order; single metrics together, their summary rows last; unknown methods last."""
-    base = "single_metric" if method.startswith("single_metric") else method
+    """Sort key: the paper's row order (a labelled ``method@label`` beside its method); single
+    metrics together, their summary rows last; unknown methods last."""
+    base = method.split("@")[0]
+    base = "single_metric" if base.startswith("single_metric") else base
     summary_row = int(method.startswith("single_metric ("))
     return (METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER), summary_row, method)
 

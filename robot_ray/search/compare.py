@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from robot_ray.search.results import RunResult, write_results
 ROBOT = "robot"
 ROBOT_RUNNER = "robot_ray.search.loop:run_robot"
 SINGLE = "single_metric"
+LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {"nb201": ("synflow", "snip", "nwot", "zen")}
 
 Runner = Callable[..., RunResult]
@@ -68,6 +70,12 @@ def expand_methods(methods: Iterable[str], metric_names: Sequence[str] | None) -
     if len({s.name for s in specs}) != len(specs):
         raise RobotRayError(f"method list {list(methods)} names a method twice")
     return specs
+
+
+def check_label(label: str) -> None:
+    """A method label becomes part of directory names: keep it to a safe alphabet."""
+    if not LABEL.fullmatch(label):
+        raise RobotRayError(f"label {label!r} must be letters, digits, '_', '.' or '-' (it names result directories)")
 
 
 def load_metric_matrix(
@@ -162,6 +170,7 @@ def run_comparison(
     runners: Mapping[str, Runner | str] | None = None,
     seeds_per_task: int | None = None,
     progress: Callable[[str], None] | None = None,
+    label: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run every method on every dataset for every seed; write one result directory per pair.
 
@@ -179,6 +188,8 @@ def run_comparison(
         runners: method name -> callable or ``"module:attr"`` overriding the default runner.
         seeds_per_task: seeds per Ray task; default splits each method into about 4 tasks.
         progress: called with one line per finished result directory.
+        label: appended to every method name as ``<method>@<label>``, so a second configuration
+            of a method (other metrics, other options) sits beside the first in one report.
 
     Returns:
         The summaries written, in completion order.
@@ -191,6 +202,9 @@ def run_comparison(
     metric_names = tuple(metrics) if metrics else DEFAULT_METRICS.get(space, ())
     uses_metrics = any(canonical_name(m) in (*NEEDS_METRICS, ROBOT) for m in methods)
     specs = expand_methods(methods, metric_names if uses_metrics else None)
+    if label is not None:
+        check_label(label)
+        specs = [MethodSpec(f"{s.name}@{label}", s.runner, s.options) for s in specs]
     options = {canonical_name(k): dict(v) for k, v in (method_options or {}).items()}
     per_task = seeds_per_task or max(1, math.ceil(len(seeds) / 4))
     if not ray.is_initialized():

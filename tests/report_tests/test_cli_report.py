@@ -24,3 +24,5 @@ def test_compare_lists_its_options_and_rejects_bad_seeds(tmp_path):
         assert flag in help_text
     result = runner.invoke(main, ["compare", "--seeds", "5-1", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "malformed seeds" in result.output
+    result = runner.invoke(main, ["compare", "--label", "a/b", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "label 'a/b'" in result.output

@@ -42,6 +42,22 @@ def test_layout_and_summaries(tmp_path, data_dir, ray_session):
     assert robot["mean_t0"] == 3 and robot["runs"][0]["best_weights"] == {"synflow": 0.5, "nwot": 0.5}
 
 
+def test_a_label_names_a_second_configuration(tmp_path, data_dir, ray_session):
+    from robot_ray.report.table import method_rank
+
+    [summary] = run_comparison(
+        space="nb201", datasets=["cifar10"], methods=["rs"], seeds=[0], budget=3, out=tmp_path,
+        data_dir=data_dir, label="v2",
+    )
+    assert summary["method"] == "rs@v2"
+    assert (tmp_path / "nb201" / "cifar10" / "rs@v2" / "summary.json").is_file()
+    rows = sorted(["robot@all12", "weaknas", "robot", "single_metric-snip", "rs"], key=method_rank)
+    assert rows == ["rs", "weaknas", "single_metric-snip", "robot", "robot@all12"]
+    with pytest.raises(RobotRayError, match="label '../x'"):
+        run_comparison(space="nb201", datasets=["cifar10"], methods=["rs"], seeds=[0], budget=3, out=tmp_path,
+                       data_dir=data_dir, label="../x")
+
+
 def test_pack_unpack_replays_the_same_ledger(data_dir):
     bench = get_benchmark("nb201", "cifar100", data_dir)
     result = METHODS["rea"](bench, 9, 4)
