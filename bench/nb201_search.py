@@ -78,7 +78,9 @@ def main() -> None:
         if args.out and "ray" in modes:
             write_results(out, ray_runs, method="robot", space="nb201", dataset=bench.dataset,
                           objective=bench.value_name, test_name=bench.test_name, budget=args.budget,
-                          metrics=metrics, wall_time_s=ray_s)
+                          metrics=metrics, wall_time_s=ray_s,
+                          options={"repeats": args.repeats, "initial": args.initial, "bo_rounds": args.bo_rounds,
+                                   "trial_cpus": args.trial_cpus})
         tests = np.array([r.ledger.best().test_value for r in ray_runs])
         t0 = np.mean([r.t0 for r in ray_runs])
         cost = np.mean([r.ledger.total_cost() for r in ray_runs])
