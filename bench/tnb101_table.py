@@ -2,7 +2,7 @@
 
 Usage::
 
-    nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101
+    nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --workers 2
     python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --report-only
 
 For every seed, task and method it runs one search with budget T and writes ``runs/<task>/<method>/seed<k>.json`` (best arch, its
@@ -20,9 +20,13 @@ tasks; fisher for two) plus the encoder's params and flops (:mod:`robot_ray.metr
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
+import multiprocessing
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -40,7 +44,7 @@ PAPER_ROBOT_RANK = {
 """RoBoT's validation ranks in the paper's Table 3 (ICLR 2024)."""
 METHODS = ("robot", "rs", "rea", "reinforce", "weaknas")
 CHEAP = ("rs", "rea", "reinforce")
-COMMAND = "nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101"
+COMMAND = "nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --workers 2"
 
 
 def schedule(tasks: list[str], methods: list[str], seeds: int) -> list[tuple[int, str, str]]:
@@ -84,26 +88,59 @@ def atomic_json(path: Path, obj: dict) -> None:
     os.replace(tmp, path)
 
 
-def run_all(args: argparse.Namespace) -> None:
+@functools.lru_cache(maxsize=None)
+def task_inputs(data_dir: str | None, task: str):
+    """(benchmark, metric matrix) of one task, loaded once per process."""
     from robot_ray.benchmarks.tnb101 import load
     from robot_ray.metrics.matrix import read_metric_table
     from robot_ray.metrics.tnb101_table import metric_table
 
+    bench = load(data_dir, task)
+    table = metric_table(data_dir, task)
+    names = [c for c in table.columns if c not in ("arch_id", "arch")]
+    return bench, read_metric_table(table, names, num_archs=bench.num_archs)
+
+
+def run_job(data_dir: str | None, task: str, method: str, budget: int, seed: int) -> dict:
+    """One (task, method, seed) run in whichever process executes it."""
+    import torch
+
+    torch.set_num_threads(1)  # shared CPUs: one thread per process avoids oversubscription
+    logging.getLogger("ax").setLevel(logging.WARNING)
+    bench, matrix = task_inputs(data_dir, task)
+    return run_one(bench, matrix, method, budget, seed)
+
+
+def run_all(args: argparse.Namespace) -> None:
+    """Run every missing job, ``--workers`` at a time; each result is written as it finishes."""
     out = Path(args.out)
-    benches, matrices = {}, {}
-    for task in args.tasks:
-        benches[task] = load(args.data_dir, task)
-        table = metric_table(args.data_dir, task)
-        names = [c for c in table.columns if c not in ("arch_id", "arch")]
-        matrices[task] = read_metric_table(table, names, num_archs=benches[task].num_archs)
-    for seed, task, method in schedule(args.tasks, args.methods, args.seeds):
-        path = out / "runs" / task / method / f"seed{seed}.json"
-        if path.exists():
-            continue
-        row = run_one(benches[task], matrices[task], method, args.budget, seed)
-        atomic_json(path, row)
-        print(f"{task:16s} {method:9s} seed {seed}: rank {row['rank']:5d} ({row['seconds']:.1f} s)", flush=True)
+    pending = [
+        (seed, task, method)
+        for seed, task, method in schedule(args.tasks, args.methods, args.seeds)
+        if not (out / "runs" / task / method / f"seed{seed}.json").exists()
+    ]
+    print(f"{len(pending)} runs to do with {args.workers} worker(s)", flush=True)
+
+    def finish(row: dict) -> None:
+        atomic_json(out / "runs" / row["task"] / row["method"] / f"seed{row['seed']}.json", row)
+        print(f"{row['task']:16s} {row['method']:9s} seed {row['seed']}: rank {row['rank']:5d} ({row['seconds']:.1f} s)", flush=True)
         report(out)
+
+    if args.workers <= 1:
+        for seed, task, method in pending:
+            finish(run_job(args.data_dir, task, method, args.budget, seed))
+        return
+    # SIGTERM (kill, pkill) exits through the pool's context manager, which terminates the
+    # workers; the default handler would leave them running, orphaned, until their job ends.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    jobs = [(args.data_dir, task, method, args.budget, seed) for seed, task, method in pending]
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        for row in pool.imap_unordered(_run_job_args, jobs):
+            finish(row)
+
+
+def _run_job_args(job: tuple) -> dict:
+    return run_job(*job)
 
 
 def report(out: Path) -> pd.DataFrame | None:
@@ -155,16 +192,13 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--tasks", nargs="+", default=list(PAPER_ROBOT_RANK))
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--workers", type=int, default=1, help="runs in parallel, one process (one torch thread) each")
     parser.add_argument("--report-only", action="store_true", help="only rebuild table.csv / table.md")
     args = parser.parse_args()
     if args.report_only:
         agg = report(Path(args.out))
         print("no finished runs" if agg is None else (Path(args.out) / "table.md").read_text())
         return
-    import torch
-
-    torch.set_num_threads(1)  # shared CPUs: one thread per process avoids oversubscription
-    logging.getLogger("ax").setLevel(logging.WARNING)
     from robot_ray.benchmarks.tnb101 import canonical_task
 
     args.tasks = [canonical_task(t) for t in args.tasks]
