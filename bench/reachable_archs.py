@@ -59,9 +59,8 @@ def main() -> None:
         matrix = load_metric_matrix(args.space, bench.dataset, args.data_dir, names, num_archs=bench.num_archs)
         rows = reachable(matrix.values, args.samples, args.seed)
         ids = matrix.arch_ids[rows]
-        best = ids[np.nanargmax(values[ids])]
-        rank = int(np.sum(values > values[best])) + 1
-        print(f"| {spec} | {len(names)} | {len(rows)} | {values[best]:.2f} | {rank} | {tests[best]:.2f} |")
+        best = int(ids[np.nanargmax(values[ids])])
+        print(f"| {spec} | {len(names)} | {len(rows)} | {values[best]:.2f} | {bench.value_rank(best)} | {tests[best]:.2f} |")
 
 
 if __name__ == "__main__":

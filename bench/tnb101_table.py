@@ -81,6 +81,11 @@ def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
     }
 
 
+def run_path(out: Path, task: str, method: str, seed: int) -> Path:
+    """Where one finished run is stored; its existence is what makes the bench resumable."""
+    return out / "runs" / task / method / f"seed{seed}.json"
+
+
 def atomic_json(path: Path, obj: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -117,12 +122,12 @@ def run_all(args: argparse.Namespace) -> None:
     pending = [
         (seed, task, method)
         for seed, task, method in schedule(args.tasks, args.methods, args.seeds)
-        if not (out / "runs" / task / method / f"seed{seed}.json").exists()
+        if not run_path(out, task, method, seed).exists()
     ]
     print(f"{len(pending)} runs to do with {args.workers} worker(s)", flush=True)
 
     def finish(row: dict) -> None:
-        atomic_json(out / "runs" / row["task"] / row["method"] / f"seed{row['seed']}.json", row)
+        atomic_json(run_path(out, row["task"], row["method"], row["seed"]), row)
         print(f"{row['task']:16s} {row['method']:9s} seed {row['seed']}: rank {row['rank']:5d} ({row['seconds']:.1f} s)", flush=True)
         report(out)
 
