@@ -187,6 +187,28 @@ def test_novel_rule_save_restore_gives_the_same_next_suggestion(cifar100, tmp_pa
         AxWeightSearcher(["x"]).restore(str(tmp_path / "s.json"))
 
 
+def test_live_searcher_matches_one_restored_every_round(cifar100, tmp_path):
+    """A live searcher refits its GP from scratch each round, so it proposes exactly the weights a
+    searcher saved and restored before every round proposes (the guarantee resume relies on)."""
+    from robot_ray.search.pool import InducedArchs
+    from robot_ray.search.robot_core import explore_arch, weight_vector
+
+    bench, matrix = cifar100
+    pool = InducedArchs(matrix.values, matrix.arch_ids)
+    live = AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool)
+    hopping = AxWeightSearcher(NB201_METRICS, metric="value", mode="max", seed=12, pool=pool)
+    for i in range(10):
+        a, b = live.suggest(f"t{i}"), hopping.suggest(f"t{i}")
+        assert a == b, f"round {i}"
+        value = bench.query(explore_arch(matrix.values, matrix.arch_ids, weight_vector(a["weights"], NB201_METRICS))).value
+        live.on_trial_complete(f"t{i}", {"value": value})
+        hopping.on_trial_complete(f"t{i}", {"value": value})
+        hopping.save(str(tmp_path / "s.json"))
+        hopping = AxWeightSearcher(["x"])
+        hopping.restore(str(tmp_path / "s.json"))
+    assert hopping.replaced == live.replaced >= 1  # the novel rule's GP prediction was exercised too
+
+
 def test_novel_rule_needs_the_pool_and_a_known_rule():
     from robot_ray.errors import RobotRayError
 
