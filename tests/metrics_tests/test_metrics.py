@@ -65,6 +65,33 @@ def test_all_none_cell_gives_nan_not_crash(batch) -> None:
     assert out["swap"] == 1.0  # every neuron is off for every sample: one pattern
 
 
+@pytest.mark.parametrize("n", [12, 64, 100])  # part of a word, one word, two words per neuron
+def test_swap_counts_distinct_patterns_like_a_plain_set(n: int) -> None:
+    """SWAP's bit packing and hashing give the count a set of per-neuron on/off tuples gives."""
+    from torch import nn
+
+    from robot_ray.metrics.passes import _swap
+    from robot_ray.networks.init import init_gaussian
+
+    x, _ = load_batch("digits", None, n, seed=3)
+    net = build_network("nb201", ARCHS[0], 10, channels=4, cells=1, seed=1).train()
+    init_gaussian(net, torch.Generator().manual_seed(0))
+    patterns: set[tuple[bool, ...]] = set()
+
+    def on_relu(module, inp, out):
+        if inp[0].dim() == 4:
+            patterns.update(map(tuple, (out > 0).flatten(1).T.tolist()))
+
+    handles = [m.register_forward_hook(on_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
+    with torch.no_grad():
+        net(x)
+    for h in handles:
+        h.remove()
+    with torch.no_grad():
+        got = _swap(net, x)
+    assert got == len(patterns) > 1
+
+
 def test_unknown_metric_names_known_ones(batch) -> None:
     with pytest.raises(RobotRayError, match="known metrics: grad_norm"):
         compute_metrics(torch.nn.Linear(1, 1), batch, ["snip", "bogus"])
