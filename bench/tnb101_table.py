@@ -78,6 +78,8 @@ def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
         "t0": result.t0,
         "metrics": list(matrix.names) if method == "robot" else [],
         "seconds": round(time.perf_counter() - t0, 2),
+        # best-so-far value after each query, for the best-value-vs-queries plot
+        "curve": [float(r.best_value) for r in result.ledger.records],
     }
 
 
@@ -119,15 +121,26 @@ def run_job(data_dir: str | None, task: str, method: str, budget: int, seed: int
 def run_all(args: argparse.Namespace) -> None:
     """Run every missing job, ``--workers`` at a time; each result is written as it finishes."""
     out = Path(args.out)
-    pending = [
-        (seed, task, method)
-        for seed, task, method in schedule(args.tasks, args.methods, args.seeds)
-        if not run_path(out, task, method, seed).exists()
-    ]
-    print(f"{len(pending)} runs to do with {args.workers} worker(s)", flush=True)
+    planned = schedule(args.tasks, args.methods, args.seeds)
+    missing = [j for j in planned if not run_path(out, j[1], j[2], j[0]).exists()]
+    # runs stored before runs kept their curve: rerun them (deterministic) after the missing ones
+    curveless = [j for j in planned if j not in missing and "curve" not in json.loads(run_path(out, j[1], j[2], j[0]).read_text())]
+    pending = missing + curveless
+    print(f"{len(missing)} runs to do and {len(curveless)} to rerun for their curve, "
+          f"with {args.workers} worker(s)", flush=True)
 
     def finish(row: dict) -> None:
-        atomic_json(run_path(out, row["task"], row["method"], row["seed"]), row)
+        path = run_path(out, row["task"], row["method"], row["seed"])
+        if path.exists():  # a rerun for the curve must reproduce the stored result
+            old = json.loads(path.read_text())
+            same = all(old[k] == row[k] for k in ("best_arch_id", "rank", "queries", "t0"))
+            if not same:
+                print(f"NOT REPRODUCED, kept the stored run: {path} stored "
+                      f"{ {k: old[k] for k in ('best_arch_id', 'rank', 't0')} }, rerun "
+                      f"{ {k: row[k] for k in ('best_arch_id', 'rank', 't0')} }", flush=True)
+                return
+            row = {**old, "curve": row["curve"]}  # keep the stored wall time
+        atomic_json(path, row)
         print(f"{row['task']:16s} {row['method']:9s} seed {row['seed']}: rank {row['rank']:5d} ({row['seconds']:.1f} s)", flush=True)
         report(out)
 
@@ -186,7 +199,39 @@ def report(out: Path) -> pd.DataFrame | None:
         names = ", ".join(used.iloc[0]) if len(used) else "-"
         lines.append(f"| {task} | {PAPER_ROBOT_RANK[task]} | " + " | ".join(cells) + f" | {names} |")
     (out / "table.md").write_text("\n".join(lines) + "\n")
+    plot_curves(runs, tasks, methods, out / "curves.png")
     return agg
+
+
+def plot_curves(runs: pd.DataFrame, tasks: list[str], methods: list[str], path: Path) -> None:
+    """Best value so far vs queries, mean over the seeds that kept their curve, one panel per task."""
+    if "curve" not in runs:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(2, 4, figsize=(16, 7))
+    for ax, task in zip(axes.flat, tasks):
+        for m in methods:
+            curves = [c for c in runs[(runs["task"] == task) & (runs["method"] == m)]["curve"] if isinstance(c, list)]
+            if not curves:
+                continue
+            mean = np.mean(np.array([c for c in curves if len(c) == len(curves[0])]), axis=0)
+            ax.plot(np.arange(1, len(mean) + 1), mean, label=f"{m} [{len(curves)}]")
+        ax.set_title(task)
+        ax.set_xlabel("queries")
+        ax.set_ylabel("best val_metric so far (mean)")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.axis("off")
+    fig.suptitle("TransNAS-Bench-101-micro: best validation value vs queries (seeds in brackets)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def main() -> None:
