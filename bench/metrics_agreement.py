@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -77,7 +79,9 @@ def main() -> None:
     if args.acc_n:
         ids = _sample(archs, args.acc_n, args.sample_seed + 1, only_connected=False)
         frame = predictive_power(args, bench, ids, data_dir)
-        lines = [f"Spearman vs NB201 test_acc_200ep, {len(ids)} archs drawn from all 15,625 "
+        command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+        lines = [f"Command: `{command}` (rerun: reads the caches, computes only what is missing)", "",
+                 f"Spearman vs NB201 test_acc_200ep, {len(ids)} archs drawn from all 15,625 "
                  f"(sample seed {args.sample_seed + 1}), batch {args.batch_size}, seed {args.seed}; NaN omitted",
                  "", "| metric | " + " | ".join(frame.columns) + " |", "|---|" + "---|" * len(frame.columns)]
         for m, row in frame.iterrows():
