@@ -23,7 +23,9 @@ Two choices make it reproducible:
   same seed gives the same proposals without touching the caller's global RNG;
 * every fitted model is dropped before each suggestion (:func:`_forget_fits`), so the GP is fit
   from the data alone, exactly as in a searcher restored from ``save`` (a live Ax client would
-  otherwise warm-start its GP from the previous fit, which a restored one cannot). An earlier
+  otherwise warm-start its GP from the previous fit, which a restored one cannot); observations
+  enter rounded as Ax's JSON store rounds them (:func:`_as_stored`) and the Client has no
+  ``random_seed`` (the snapshot keeps neither the raw values nor the seed). An earlier
   version rebuilt the client from its JSON snapshot before every suggestion for the same effect;
   that gave the same proposals but cost 85% of a 100-round search (O(n) JSON per round).
 """
