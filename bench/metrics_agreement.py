@@ -34,6 +34,7 @@ from robot_ray.data import resolve_data_dir
 from robot_ray.metrics.catalog import default_registry
 from robot_ray.metrics.compute import compute_archs
 from robot_ray.precompute import PrecomputeConfig, run_precompute
+from robot_ray.report.plots import pyplot, save_figure
 from robot_ray.spaces.nb201 import connected
 
 PUBLISHED = ["synflow", "snip", "nwot", "zen"]
@@ -113,12 +114,7 @@ def predictive_power(args: argparse.Namespace, bench: pd.DataFrame, ids: np.ndar
 
 def plot_predictive(frame: pd.DataFrame, path: Path, n: int) -> None:
     """Grouped bars: one group per metric, one bar per dataset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = pyplot().subplots(figsize=(9, 4))
     width = 0.8 / len(frame.columns)
     x = np.arange(len(frame))
     for k, ds in enumerate(frame.columns):
@@ -128,9 +124,7 @@ def plot_predictive(frame: pd.DataFrame, path: Path, n: int) -> None:
     ax.set_title(f"Training-free metrics vs NB201 test accuracy ({n} archs)")
     ax.axhline(0, color="black", linewidth=0.5)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -122,9 +122,10 @@ def run_all(args: argparse.Namespace) -> None:
     """Run every missing job, ``--workers`` at a time; each result is written as it finishes."""
     out = Path(args.out)
     planned = schedule(args.tasks, args.methods, args.seeds)
-    missing = [j for j in planned if not run_path(out, j[1], j[2], j[0]).exists()]
+    missing = [(s, t, m) for s, t, m in planned if not run_path(out, t, m, s).exists()]
     # runs stored before runs kept their curve: rerun them (deterministic) after the missing ones
-    curveless = [j for j in planned if j not in missing and "curve" not in json.loads(run_path(out, j[1], j[2], j[0]).read_text())]
+    curveless = [(s, t, m) for s, t, m in planned
+                 if (s, t, m) not in missing and "curve" not in json.loads(run_path(out, t, m, s).read_text())]
     pending = missing + curveless
     print(f"{len(missing)} runs to do and {len(curveless)} to rerun for their curve, "
           f"with {args.workers} worker(s)", flush=True)
@@ -207,19 +208,19 @@ def plot_curves(runs: pd.DataFrame, tasks: list[str], methods: list[str], path: 
     """Best value so far vs queries, mean over the seeds that kept their curve, one panel per task."""
     if "curve" not in runs:
         return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7))
+    from robot_ray.report.plots import pyplot, save_figure
+
+    fig, axes = pyplot().subplots(2, 4, figsize=(16, 7))
     for ax, task in zip(axes.flat, tasks):
         for m in methods:
-            curves = [c for c in runs[(runs["task"] == task) & (runs["method"] == m)]["curve"] if isinstance(c, list)]
+            stored = [c for c in runs[(runs["task"] == task) & (runs["method"] == m)]["curve"] if isinstance(c, list)]
+            # a run that stopped short of the budget cannot be averaged query by query: left out
+            curves = [c for c in stored if len(c) == max(map(len, stored))]
             if not curves:
                 continue
-            mean = np.mean(np.array([c for c in curves if len(c) == len(curves[0])]), axis=0)
+            mean = np.mean(np.array(curves), axis=0)
             ax.plot(np.arange(1, len(mean) + 1), mean, label=f"{m} [{len(curves)}]")
         ax.set_title(task)
         ax.set_xlabel("queries")
@@ -229,9 +230,7 @@ def plot_curves(runs: pd.DataFrame, tasks: list[str], methods: list[str], path: 
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
     fig.suptitle("TransNAS-Bench-101-micro: best validation value vs queries (seeds in brackets)")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ _SPACE_TEST_NAMES = {"nb201": "test_acc_200ep"}  # for summaries written before 
 DATASET_LABELS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (no display on cluster nodes or CI)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -28,13 +29,13 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
     """Lay out, write the PNG (creating its folder) and free the figure."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
@@ -66,7 +67,7 @@ def curve_stats(result: ResultDir) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | None = None) -> Path:
     """One line per method (mean ± standard error band) for one (space, dataset, T)."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     results = sorted((r for r in results if not r.trajectory.empty), key=lambda r: method_rank(r.method))
@@ -101,7 +102,7 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     if first is not None:
         ax.set_xlim(1, first.budget)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="method", title_fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def best_weights(result: ResultDir) -> tuple[list[int], list[str], np.ndarray]:
@@ -127,7 +128,7 @@ def has_robot_detail(result: ResultDir) -> bool:
 
 def plot_robot(result: ResultDir, path: str | Path) -> Path:
     """T0 per seed (bars) and the best weight vector per seed (heat map, metrics as columns)."""
-    plt = _pyplot()
+    plt = pyplot()
     seeds_w, names, weights = best_weights(result)
     t0 = [(r["seed"], r["t0"]) for r in result.runs if r.get("t0") is not None]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4.8), dpi=130, gridspec_kw={"width_ratios": [1.2, 1]})
@@ -156,4 +157,4 @@ def plot_robot(result: ResultDir, path: str | Path) -> Path:
     ax1.set_ylabel("seed")
     ax1.set_title("best weight vector per seed", fontsize=10)
     fig.suptitle(f"{result.method} on {result.space} {DATASET_LABELS.get(result.dataset, result.dataset)} (T={result.budget})", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
