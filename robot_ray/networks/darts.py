@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from robot_ray.errors import RobotRayError
+from robot_ray.networks.ops import AvgPool3x3
 from robot_ray.spaces import darts as space
 
 NETWORKS: tuple[str, ...] = ("cifar", "imagenet")
@@ -139,7 +140,7 @@ def make_op(name: str, channels: int, stride: int) -> nn.Module:
     if name == "max_pool_3x3":
         return nn.MaxPool2d(3, stride=stride, padding=1)
     if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+        return AvgPool3x3(stride)
     if name == "skip_connect":
         return nn.Identity() if stride == 1 else FactorizedReduce(channels, channels)
     if name in ("sep_conv_3x3", "sep_conv_5x5"):

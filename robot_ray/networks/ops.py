@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 OpFactory = Callable[[int, int, int], nn.Module]
@@ -60,13 +61,67 @@ class FactorizedReduce(nn.Module):
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(y)], dim=1))
 
 
+class AvgPool3x3(nn.Module):
+    """``nn.AvgPool2d(3, stride, padding=1, count_include_pad=False)``, computed fast on CPU.
+
+    PyTorch's CPU kernel for this pool on NCHW tensors is 4-10x slower than a 3x3 convolution
+    of the same tensor, and NB201/DARTS cells pool at full resolution, so on CPU the window sum
+    is a depthwise convolution with a ones kernel (a constant, not a parameter: no metric,
+    parameter count or FLOP count sees it), scaled by one over the unpadded window size. Equal
+    to the pool up to float rounding; other devices use the pool itself.
+    """
+
+    def __init__(self, stride: int = 1) -> None:
+        super().__init__()
+        self.stride = int(stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu" or x.dim() != 4:
+            return F.avg_pool2d(x, 3, self.stride, 1, count_include_pad=False)
+        c, h, w = x.shape[1:]
+        window = _window_sizes(h, self.stride, x)[:, None] * _window_sizes(w, self.stride, x)[None, :]
+        return _BoxSum.apply(x, self.stride, False, (h, w)) / window
+
+    def extra_repr(self) -> str:
+        return f"kernel_size=3, stride={self.stride}, padding=1, count_include_pad=False"
+
+
+class _BoxSum(torch.autograd.Function):
+    """Per-channel 3x3 window sums (zero padding 1) and, with ``transpose``, their adjoint.
+
+    Each is the other's backward, so first and second derivatives are one grouped convolution
+    each; autograd's own double backward of a grouped convolution loops over the groups.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, stride: int, transpose: bool, in_size: tuple[int, int]) -> torch.Tensor:
+        ctx.stride, ctx.transpose, ctx.in_size = stride, transpose, tuple(x.shape[-2:])
+        ones = x.new_ones(x.shape[1], 1, 3, 3)
+        if not transpose:
+            return F.conv2d(x, ones, stride=stride, padding=1, groups=x.shape[1])
+        if stride == 1:  # a symmetric kernel: the adjoint of the window sum is the window sum
+            return F.conv2d(x, ones, padding=1, groups=x.shape[1])
+        extra = tuple(n - ((m - 1) * stride + 1) for n, m in zip(in_size, x.shape[-2:]))
+        return F.conv_transpose2d(x, ones, stride=stride, padding=1, output_padding=extra, groups=x.shape[1])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:
+        return _BoxSum.apply(grad, ctx.stride, not ctx.transpose, ctx.in_size), None, None, None
+
+
+def _window_sizes(size: int, stride: int, like: torch.Tensor) -> torch.Tensor:
+    """In-bounds taps of each output position of a padded 3-tap window along one axis."""
+    start = torch.arange(0, size, stride, device=like.device) - 1
+    return ((start + 2).clamp(max=size - 1) - start.clamp(min=0) + 1).to(like.dtype)
+
+
 class AvgPool(nn.Module):
     """3x3 average pool (padding not counted); a ReLUConvBN 1x1 first when channels change."""
 
     def __init__(self, c_in: int, c_out: int, stride: int, affine: bool = True) -> None:
         super().__init__()
         self.preprocess = ReLUConvBN(c_in, c_out, 1, affine=affine) if c_in != c_out else None
-        self.pool = nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+        self.pool = AvgPool3x3(stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(self.preprocess(x) if self.preprocess is not None else x)
