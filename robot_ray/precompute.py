@@ -192,11 +192,14 @@ def settings_for(config: PrecomputeConfig) -> CacheSettings:
     config.validate()
     if len(set(config.metrics)) != len(config.metrics):
         raise RobotRayError(f"--metrics names a metric twice: {','.join(config.metrics)}")
-    metrics = tuple(m.name for m in default_registry().resolve(config.metrics))
+    resolved = default_registry().resolve(config.metrics)
+    metrics = tuple(m.name for m in resolved)
+    revisions = {m.name: m.revision for m in resolved if m.revision != 1}
     check_dataset(config.dataset)
     kind = arch_ids.id_kind(config.space, config.dataset, config.data_dir)
     size = network_size(config.space, channels=config.channels, cells=config.cells)
-    return CacheSettings(config.space, config.dataset, metrics, int(config.batch_size), int(config.seed), size, kind)
+    return CacheSettings(config.space, config.dataset, metrics, int(config.batch_size), int(config.seed), size, kind,
+                         revisions)
 
 
 def prepare(config: PrecomputeConfig) -> Plan:

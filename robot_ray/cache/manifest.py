@@ -46,6 +46,9 @@ class CacheSettings:
         ids: what ``arch_id`` means: ``official`` (NB201 benchmark index), ``product`` (NB201
             product index, :func:`robot_ray.spaces.nb201.product_index`) or ``pool`` (row of
             the cache's own ``_pool.parquet``, DARTS).
+        revisions: definition revision of each metric whose revision is above 1
+            (:attr:`robot_ray.metrics.registry.Metric.revision`); absent = 1, which is also
+            what caches written before revisions existed hold.
     """
 
     space: str
@@ -55,18 +58,26 @@ class CacheSettings:
     seed: int
     size: Mapping[str, int]
     ids: str
+    revisions: Mapping[str, int] = field(default_factory=dict)
+
+    def revision(self, metric: str) -> int:
+        return int(self.revisions.get(metric, 1))
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["metrics"] = list(self.metrics)
         out["size"] = dict(self.size)
+        out["revisions"] = {m: self.revision(m) for m in self.metrics if self.revision(m) != 1}
+        if not out["revisions"]:
+            del out["revisions"]  # manifests of unrevised metrics read the same as before revisions
         return out
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> CacheSettings:
         return cls(space=raw["space"], dataset=raw["dataset"], metrics=tuple(raw["metrics"]),
                    batch_size=int(raw["batch_size"]), seed=int(raw["seed"]),
-                   size={k: int(v) for k, v in raw["size"].items()}, ids=raw["ids"])
+                   size={k: int(v) for k, v in raw["size"].items()}, ids=raw["ids"],
+                   revisions={k: int(v) for k, v in raw.get("revisions", {}).items()})
 
     def differences(self, other: CacheSettings) -> list[str]:
         """``"name: cache has A, this run asks B"`` for every setting that differs (metric order ignored)."""
@@ -78,6 +89,10 @@ class CacheSettings:
             out.append(f"network size: cache has {dict(self.size)}, this run asks {dict(other.size)}")
         if set(self.metrics) != set(other.metrics):
             out.append(f"metrics: cache has {','.join(self.metrics)}, this run asks {','.join(other.metrics)}")
+        for m in self.metrics:
+            if m in other.metrics and self.revision(m) != other.revision(m):
+                out.append(f"{m} definition: cache holds revision {self.revision(m)}, this code computes "
+                           f"revision {other.revision(m)} (see docs/metrics.md, 'Definition revisions')")
         return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from robot_ray.metrics.passes import SWAP_SAMPLES
 from robot_ray.metrics.registry import Metric, MetricRegistry
 
 NAN = float("nan")
@@ -26,6 +27,12 @@ SWAP_REG_SIGMA = 5.0e5
 """Defaults of ``swap_reg``'s factor exp(-(P - mu)^2 / sigma), P = parameters in thousands
 (the SWAP code's unit). Ours, chosen for NB201 scale (73K..1,539K parameters); the paper tunes
 mu and sigma per space, so pass your own to :func:`swap_reg_metric`."""
+
+
+SWAP_REVISION = 2
+"""Revision 2 (2026-12-03): patterns counted over the batch's first ``SWAP_SAMPLES`` (16)
+images, the SWAP reference's input size, not the whole batch; revision 1 values are not
+comparable. Applies to swap and swap_reg."""
 
 
 def _finite(v: float) -> float:
@@ -117,10 +124,11 @@ def swap_reg_metric(mu: float = SWAP_REG_MU, sigma: float = SWAP_REG_SIGMA, *, n
     return Metric(
         name, "gaussian", frozenset({"swap", "params"}), _swap_reg,
         sign=f"higher = better; swap x exp(-(P_K - {mu:g})^2 / {sigma:g}), P_K = parameters / 1e3",
-        passes="1 forward (no grad) on the Gaussian copy, shared with zen and swap",
-        data="real batch (activation patterns); weights N(0,1) from the seed",
+        passes=f"1 forward (no grad) of {SWAP_SAMPLES} samples on the Gaussian copy, shared with zen and swap",
+        data=f"first {SWAP_SAMPLES} images of the real batch (activation patterns); weights N(0,1) from the seed",
         reference="SWAP-NAS (Peng et al., ICLR 2024), pym1024/SWAP cal_regular_factor",
         options=MappingProxyType({"mu": float(mu), "sigma": float(sigma)}),
+        revision=SWAP_REVISION,
     )
 
 
@@ -166,10 +174,13 @@ def builtin_metrics() -> list[Metric]:
                data="data-independent (Gaussian inputs of the batch's shape, from the seed)",
                reference="Zen-NAS (Lin et al., ICCV 2021); NASLib predictors/pruners/measures/zen.py"),
         Metric("swap", "gaussian", frozenset({"swap"}), _swap,
-               sign="higher = better; number of distinct per-neuron activation patterns over the batch",
-               passes="1 forward (no grad) on the Gaussian copy (shared with zen)",
-               data="real batch; weights N(0,1) from the seed",
-               reference="SWAP-NAS (Peng et al., ICLR 2024), pym1024/SWAP src/metrics/swap.py"),
+               sign="higher = better; number of distinct per-neuron activation patterns over "
+                    f"{SWAP_SAMPLES} samples",
+               passes=f"1 forward (no grad) of {SWAP_SAMPLES} samples on the Gaussian copy (shared with zen)",
+               data=f"first {SWAP_SAMPLES} images of the real batch (the SWAP reference's input size); "
+                    "weights N(0,1) from the seed",
+               reference="SWAP-NAS (Peng et al., ICLR 2024), pym1024/SWAP src/metrics/swap.py",
+               revision=SWAP_REVISION),
         swap_reg_metric(),
         Metric("params", "static", frozenset({"params"}), _params,
                sign="reported raw (no inherent direction; larger nets tend to score higher)",

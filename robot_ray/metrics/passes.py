@@ -12,7 +12,9 @@ so no metric sees another metric's weight changes. Records by pass:
     ``macs`` (multiply-adds per sample).
 ``synflow``: ``synflow`` (sum |w * dR/dw| of the linearised float64 network).
 ``gaussian`` (N(0,1) weights, BN in train mode): ``zen`` (Zen-NAS score), ``swap`` (number of
-    distinct sample-wise activation patterns on the real batch), ``params``.
+    distinct sample-wise activation patterns on the first ``SWAP_SAMPLES`` images of the real
+    batch), ``params``. On CPU this copy runs in channels-last memory format (forwards ~1.5x
+    faster there); the data pass stays NCHW, where PyTorch's double backward for GraSP is faster.
 ``static``: ``params``.
 """
 
@@ -33,6 +35,10 @@ from robot_ray.networks.init import init_gaussian
 
 WEIGHTED = (nn.Conv2d, nn.Linear)
 ZEN_MIXUP_GAMMA = 1e-2
+SWAP_SAMPLES = 16
+"""Images SWAP counts patterns over: the SWAP reference's input size. With many more samples
+almost every neuron's pattern is unique, so the count saturates towards the neuron count (on
+200 NB201 archs, CIFAR-100: Spearman with accuracy 0.80 at 64 samples vs 0.84 at 16)."""
 
 
 def _copy(net: nn.Module, device: str | torch.device) -> nn.Module:
@@ -161,20 +167,23 @@ def run_gaussian_pass(net: nn.Module, x: torch.Tensor, needs: Iterable[str], see
     net = _copy(net, device)
     rec: dict[str, Any] = {"params": count_params(net)}
     init_gaussian(net, torch.Generator(device="cpu").manual_seed(int(seed)))
+    layout = torch.channels_last if torch.device(device).type == "cpu" else torch.contiguous_format
+    net = net.to(memory_format=layout)
     with torch.no_grad():
         if "zen" in needs:
-            rec["zen"] = _zen(net, tuple(x.shape), seed, device)
+            rec["zen"] = _zen(net, tuple(x.shape), seed, device, layout)
         if "swap" in needs:
-            rec["swap"] = _swap(net, x.to(device))
+            rec["swap"] = _swap(net, x[:SWAP_SAMPLES].to(device).contiguous(memory_format=layout))
     return rec
 
 
-def _zen(net: nn.Module, shape: tuple[int, ...], seed: int, device: str | torch.device) -> float:
+def _zen(net: nn.Module, shape: tuple[int, ...], seed: int, device: str | torch.device,
+         layout: torch.memory_format = torch.contiguous_format) -> float:
     """log E_n sum |f(a) - f(a + 0.01 b)| + sum_BN log sqrt(mean running_var), a, b ~ N(0, I)."""
     gen = torch.Generator(device="cpu").manual_seed(int(seed) + 1)
     a = torch.randn(shape, generator=gen)
     b = torch.randn(shape, generator=gen)
-    a, mixed = a.to(device), (a + ZEN_MIXUP_GAMMA * b).to(device)
+    a, mixed = (t.to(device).contiguous(memory_format=layout) for t in (a, a + ZEN_MIXUP_GAMMA * b))
     diff = (net.forward_features(a) - net.forward_features(mixed)).abs().sum(dim=(1, 2, 3)).mean()
     bn_log = 0.0
     for m in net.modules():

@@ -36,6 +36,8 @@ class Metric:
         data: whether and how it depends on the data batch.
         reference: where the definition comes from.
         options: fixed hyper-parameters passed to ``finish``.
+        revision: definition revision, raised whenever a change moves values beyond float
+            rounding; metric caches record it so a resumed cache never mixes two definitions.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Metric:
     data: str
     reference: str
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    revision: int = 1
 
     def __post_init__(self) -> None:
         assert self.group in GROUPS, self.group

@@ -66,6 +66,22 @@ def test_plan_refusals_and_extension(tmp_path, data_dir):
         read_cache_table(out)
 
 
+def test_refuses_a_cache_of_an_older_metric_definition(tmp_path, data_dir):
+    """A cache whose swap predates revision 2 (no revisions recorded) is not resumed with swap 2."""
+    out = tmp_path / "c"
+    prepare(config(out, data_dir, metrics=("params", "swap")))
+    path = out / "_manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["settings"]["revisions"] == {"swap": 2}
+    del manifest["settings"]["revisions"]  # as written before revisions existed
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(RobotRayError, match="swap definition: cache holds revision 1, this code computes revision 2"):
+        prepare(config(out, data_dir, metrics=("params", "swap")))
+    # a cache of unrevised metrics records no revisions, so its manifest reads as it always did
+    prepare(config(tmp_path / "d", data_dir))
+    assert "revisions" not in json.loads((tmp_path / "d" / "_manifest.json").read_text())["settings"]
+
+
 def test_refuses_foreign_directory(tmp_path, data_dir):
     (tmp_path / "x.txt").write_text("mine")
     with pytest.raises(RobotRayError, match="not a metric cache"):

@@ -113,3 +113,16 @@ def test_compute_archs_frame(caplog) -> None:
     assert "NaN for 1 of 3" in caplog.text
     with pytest.raises(RobotRayError, match="no network builder"):
         compute_archs("darts_x", ARCHS, dataset="digits", metrics=["snip"], batch_size=8, seed=0, data_dir=None)
+
+
+def test_swap_counts_over_the_first_samples_of_the_batch() -> None:
+    """SWAP sees SWAP_SAMPLES images (the reference's input size), whatever the batch size."""
+    from robot_ray.metrics.passes import SWAP_SAMPLES
+
+    x, y = load_batch("digits", None, 4 * SWAP_SAMPLES, seed=2)
+    net = build_network("nb201", ARCHS[0], 10, channels=4, cells=1, seed=1)
+    whole = compute_metrics(net, (x, y), ["swap", "zen"])
+    first = compute_metrics(net, (x[:SWAP_SAMPLES], y[:SWAP_SAMPLES]), ["swap"])
+    rest = compute_metrics(net, (x[SWAP_SAMPLES:], y[SWAP_SAMPLES:]), ["swap"])
+    assert whole["swap"] == first["swap"] != rest["swap"]
+    assert 1 < whole["swap"] and math.isfinite(whole["zen"])
