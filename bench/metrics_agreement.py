@@ -7,7 +7,7 @@ of ``--datasets`` (metrics recomputed with that dataset's batch and classifier w
 computes through ``robot-ray precompute`` into ``--cache-dir/<dataset>`` (one metric cache per
 dataset), so an interrupted run resumes where it stopped and the table can be rebuilt from
 the caches; it writes ``predictive.md`` and ``predictive.png`` there.
-Full-size networks cost ~3.5 s/arch per dataset for all twelve metrics on one idle CPU core,
+Full-size networks cost ~2.5 s/arch per dataset for all twelve metrics on one idle CPU core,
 so pass small sizes while developing. Prints figures only (no asserts).
 
     python bench/metrics_agreement.py --agree-n 200 --acc-n 500 --data-dir ../shared/data

@@ -37,8 +37,8 @@ WEIGHTED = (nn.Conv2d, nn.Linear)
 ZEN_MIXUP_GAMMA = 1e-2
 SWAP_SAMPLES = 16
 """Images SWAP counts patterns over: the SWAP reference's input size. With many more samples
-almost every neuron's pattern is unique, so the count saturates towards the neuron count (on
-200 NB201 archs, CIFAR-100: Spearman with accuracy 0.80 at 64 samples vs 0.84 at 16)."""
+almost every neuron's pattern is unique, so the count saturates towards the neuron count (500
+NB201 archs, CIFAR-100: Spearman with accuracy 0.77 at 64 samples, 0.82 at 16; docs/metrics.md)."""
 
 
 def _copy(net: nn.Module, device: str | torch.device) -> nn.Module:
