@@ -61,7 +61,9 @@ def curve_stats(result: ResultDir) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     curves = best_so_far(result.trajectory, result.budget)
     n = np.sum(~np.isnan(curves), axis=0)
     mean = np.nanmean(curves, axis=0)
-    sem = np.where(n > 1, np.nanstd(curves, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1)), 0.0)
+    sem = np.zeros(curves.shape[1])
+    several = n > 1  # one seed has no spread: 0, without numpy's degrees-of-freedom warning
+    sem[several] = np.nanstd(curves[:, several], axis=0, ddof=1) / np.sqrt(n[several])
     return np.arange(1, curves.shape[1] + 1), mean, sem
 
 

@@ -87,3 +87,17 @@ def test_report_cli_and_errors(tree, tmp_path):
     shutil.copytree(tree / "nb201" / "cifar10" / "rs", twin / "rs")
     with pytest.raises(RobotRayError, match="both hold rs"):
         find_results([tree, twin])
+
+
+def test_curve_stats_one_seed_has_zero_spread_and_no_warning(tree, recwarn):
+    """A single-seed run (the embedded demo's) gets a zero band, not numpy's ddof warning."""
+    from dataclasses import replace
+
+    from robot_ray.report.plots import curve_stats
+
+    full = next(r for r in find_results([tree]) if r.method == "rs" and r.dataset == "cifar10")
+    one = replace(full, trajectory=full.trajectory[full.trajectory["seed"] == SEEDS[0]])
+    x, mean, sem = curve_stats(one)
+    assert x.tolist() == list(range(1, T + 1)) and np.isfinite(mean).all()
+    assert (sem == 0).all() and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert (curve_stats(full)[2][1:] > 0).any()  # three seeds: a real standard error
