@@ -141,6 +141,7 @@ def write_cache(directory: str, n: int, m: int, shard_rows: int, seed: int) -> d
     import pandas as pd
 
     from robot_ray.cache import CacheSettings, Manifest, write_shard
+    from robot_ray.metrics.catalog import revisions_of
     from robot_ray.spaces import darts
 
     path = Path(directory)
@@ -153,7 +154,8 @@ def write_cache(directory: str, n: int, m: int, shard_rows: int, seed: int) -> d
     path.mkdir(parents=True, exist_ok=True)
     names = CACHE_METRICS[:m] if m <= len(CACHE_METRICS) else tuple(f"m{j}" for j in range(m))
     settings = CacheSettings(space="darts", dataset="cifar10", metrics=names, batch_size=64, seed=0,
-                             size={"channels": 16, "layers": 8}, ids="pool")
+                             size={"channels": 16, "layers": 8}, ids="pool",
+                             revisions=revisions_of(names))
     manifest = Manifest(settings)
     manifest.plan(np.arange(n, dtype=np.int64), shard_rows)
     rng = np.random.default_rng(seed)

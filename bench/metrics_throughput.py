@@ -39,6 +39,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3, help="timed runs per arch and mode; the fastest counts")
     p.add_argument("--exclude", default="", help="comma-separated metrics to leave out, e.g. grasp")
     args = p.parse_args()
+    args.repeats = max(1, args.repeats)
     torch.set_num_threads(args.threads)
     names = tuple(n for n in default_registry().names if n not in set(args.exclude.split(",")))
     batch = load_batch(args.dataset, args.data_dir, args.batch_size, args.seed)
@@ -49,7 +50,7 @@ def main() -> None:
 
     def timed(metrics: tuple[str, ...]) -> tuple[dict[str, float], float]:
         best = math.inf
-        for _ in range(max(1, args.repeats)):
+        for _ in range(args.repeats):
             t = time.perf_counter()
             values = compute_metrics(net, batch, metrics, seed=args.seed)
             best = min(best, time.perf_counter() - t)

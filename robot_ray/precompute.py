@@ -133,8 +133,14 @@ class ShardWorker:
 
         from robot_ray.images import load_batch, num_classes
 
+        from robot_ray.metrics.catalog import stale_revisions
+
         torch.set_num_threads(max(1, int(threads)))
         self.settings = CacheSettings.from_json(settings)
+        stale = stale_revisions(self.settings.revisions, self.settings.metrics)
+        if stale:  # this node runs other robot-ray code than the driver: its values would be mislabelled
+            raise RobotRayError(f"metric definitions on this worker differ from the cache's: {', '.join(stale)}; "
+                                "install the driver's robot-ray version on every node")
         self.device = "cuda" if ray.get_gpu_ids() and torch.cuda.is_available() else "cpu"
         s = self.settings
         self.batch = load_batch(s.dataset, data_dir, s.batch_size, s.seed)
@@ -186,15 +192,14 @@ def settings_for(config: PrecomputeConfig) -> CacheSettings:
         RobotRayError: unknown space, dataset or metric, duplicate metric, bad network size.
     """
     from robot_ray.images import check_dataset
-    from robot_ray.metrics.catalog import default_registry
+    from robot_ray.metrics.catalog import default_registry, revisions_of
     from robot_ray.metrics.compute import network_size
 
     config.validate()
     if len(set(config.metrics)) != len(config.metrics):
         raise RobotRayError(f"--metrics names a metric twice: {','.join(config.metrics)}")
-    resolved = default_registry().resolve(config.metrics)
-    metrics = tuple(m.name for m in resolved)
-    revisions = {m.name: m.revision for m in resolved if m.revision != 1}
+    metrics = tuple(m.name for m in default_registry().resolve(config.metrics))
+    revisions = revisions_of(metrics)
     check_dataset(config.dataset)
     kind = arch_ids.id_kind(config.space, config.dataset, config.data_dir)
     size = network_size(config.space, channels=config.channels, cells=config.cells)

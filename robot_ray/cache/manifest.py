@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
@@ -29,7 +29,16 @@ MANIFEST = "_manifest.json"
 POOL = "_pool.parquet"
 LOCK = "_lock"
 FORMAT = "robot-ray-metric-cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 adds ``settings.revisions``. Caches without revised metrics are still written as 1, so
+older robot-ray reads them; older robot-ray refuses version 2, so it can never extend a cache of
+a revised metric under its old definition."""
+READABLE_VERSIONS = (1, 2)
+
+
+def format_version(settings: CacheSettings) -> int:
+    """The oldest format that holds ``settings``."""
+    return 2 if settings.revisions else 1
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,17 @@ class CacheSettings:
     def revision(self, metric: str) -> int:
         return int(self.revisions.get(metric, 1))
 
+    def __post_init__(self) -> None:
+        # only revised metrics of this cache, as plain ints: equal settings compare and serialise alike
+        object.__setattr__(self, "revisions", {m: int(v) for m, v in dict(self.revisions or {}).items()
+                                               if m in self.metrics and int(v) != 1})
+
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["metrics"] = list(self.metrics)
-        out["size"] = dict(self.size)
-        out["revisions"] = {m: self.revision(m) for m in self.metrics if self.revision(m) != 1}
-        if not out["revisions"]:
-            del out["revisions"]  # manifests of unrevised metrics read the same as before revisions
+        out: dict[str, Any] = {"space": self.space, "dataset": self.dataset, "metrics": list(self.metrics),
+                               "batch_size": self.batch_size, "seed": self.seed, "size": dict(self.size),
+                               "ids": self.ids}
+        if self.revisions:  # manifests of unrevised metrics read the same as before revisions existed
+            out["revisions"] = dict(self.revisions)
         return out
 
     @classmethod
@@ -77,7 +90,7 @@ class CacheSettings:
         return cls(space=raw["space"], dataset=raw["dataset"], metrics=tuple(raw["metrics"]),
                    batch_size=int(raw["batch_size"]), seed=int(raw["seed"]),
                    size={k: int(v) for k, v in raw["size"].items()}, ids=raw["ids"],
-                   revisions={k: int(v) for k, v in raw.get("revisions", {}).items()})
+                   revisions=dict(raw.get("revisions") or {}))
 
     def differences(self, other: CacheSettings) -> list[str]:
         """``"name: cache has A, this run asks B"`` for every setting that differs (metric order ignored)."""
@@ -168,7 +181,7 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": format_version(self.settings),
             "settings": self.settings.to_json(),
             "num_archs": int(sum(len(s) for s in self.shards)),
             "complete": not self.incomplete(),
@@ -202,8 +215,9 @@ class Manifest:
             raw = json.loads(path.read_text())
             if raw.get("format") != FORMAT:
                 raise ValueError(f"format is {raw.get('format')!r}, expected {FORMAT!r}")
-            if raw.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"format_version {raw.get('format_version')} is not {FORMAT_VERSION}")
+            if raw.get("format_version") not in READABLE_VERSIONS:
+                raise ValueError(f"format_version {raw.get('format_version')} is not one this robot-ray reads "
+                                 f"({', '.join(map(str, READABLE_VERSIONS))}; a newer robot-ray wrote it?)")
             return cls(settings=CacheSettings.from_json(raw["settings"]),
                        shards=[Shard.from_json(s) for s in raw["shards"]], runs=list(raw.get("runs", [])),
                        pool=raw.get("pool"), created=raw.get("created", _now()))

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from robot_ray.cache.manifest import FORMAT, FORMAT_VERSION, CacheSettings, Shard, code_versions
+from robot_ray.cache.manifest import FORMAT, CacheSettings, Shard, code_versions, format_version
 
 META_KEY = b"robot_ray.cache"
 COLUMNS_DOC = {
@@ -42,7 +42,7 @@ def shard_table(settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> p
     assert len(frame) == len(shard.ids), (len(frame), len(shard.ids))
     arrays = [pa.array(np.asarray(shard.ids, dtype=np.int64)), pa.array(frame["arch"].astype(str).tolist(), pa.string())]
     arrays += [pa.array(frame[m].to_numpy(dtype=np.float64)) for m in settings.metrics]
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "settings": settings.to_json(),
+    meta = {"format": FORMAT, "format_version": format_version(settings), "settings": settings.to_json(),
             "shard": shard.index, "rows": len(shard.ids), "columns": COLUMNS_DOC, "versions": code_versions()}
     schema = shard_schema(settings).with_metadata({META_KEY: json.dumps(meta).encode()})
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -7,6 +7,7 @@ float32 matrix shard by shard, never holding more than one batch of raw values.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from robot_ray.cache.manifest import Manifest
 from robot_ray.cache.shards import BadShard, iter_shard_batches, read_shard, shard_problem
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import ColumnScan, MetricMatrix
+
+log = logging.getLogger(__name__)
 
 SETTINGS_ATTR = "robot_ray.cache"
 """``DataFrame.attrs`` key holding the cache settings of a table from :func:`read_cache_table`."""
@@ -134,7 +137,14 @@ def _column(batch, name: str) -> np.ndarray:
 
 
 def _complete_manifest(directory: Path) -> tuple[Manifest, str]:
+    from robot_ray.metrics.catalog import stale_revisions
+
     manifest = Manifest.load(directory)
+    stale = stale_revisions(manifest.settings.revisions, manifest.settings.metrics)
+    if stale:
+        log.warning("metric cache %r holds older definitions of %s: its values are read as they are, but "
+                    "differ from what this robot-ray computes (docs/metrics.md, 'Definition revisions')",
+                    str(directory), ", ".join(stale))
     rerun = _rerun_hint(manifest, directory)
     todo = manifest.incomplete()
     if todo:

@@ -11,7 +11,7 @@ Zen-NAS (idealo/Zen-NAS, NASLib ``zen``); SWAP-NAS (pym1024/SWAP ``src/metrics/s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -194,6 +194,20 @@ def builtin_metrics() -> list[Metric]:
                          "of a biased layer (NAS-Bench-201 'flop' x 1e6); BN, pooling, ReLU, sums "
                          "not counted"),
     ]
+
+
+def revisions_of(names: Iterable[str], registry: MetricRegistry | None = None) -> dict[str, int]:
+    """Definition revisions above 1 of ``names`` (what a cache's settings record); names the
+    registry does not hold (columns of a user-supplied metric table) have none."""
+    reg = registry or default_registry()
+    return {n: reg.get(n).revision for n in names if n in reg and reg.get(n).revision != 1}
+
+
+def stale_revisions(recorded: Mapping[str, int], names: Iterable[str]) -> list[str]:
+    """``"swap (cache revision 1, this code 2)"`` for each of ``names`` computed under another revision."""
+    current = revisions_of(names)
+    return [f"{n} (cache revision {recorded.get(n, 1)}, this code {current.get(n, 1)})"
+            for n in names if recorded.get(n, 1) != current.get(n, 1)]
 
 
 def default_registry() -> MetricRegistry:

@@ -78,9 +78,9 @@ class AvgPool3x3(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "cpu" or x.dim() != 4:
             return F.avg_pool2d(x, 3, self.stride, 1, count_include_pad=False)
-        c, h, w = x.shape[1:]
+        h, w = x.shape[-2:]
         window = _window_sizes(h, self.stride, x)[:, None] * _window_sizes(w, self.stride, x)[None, :]
-        return _BoxSum.apply(x, self.stride, False, (h, w)) / window
+        return _BoxSum.apply(x, self.stride, False, None) / window
 
     def extra_repr(self) -> str:
         return f"kernel_size=3, stride={self.stride}, padding=1, count_include_pad=False"
@@ -94,7 +94,9 @@ class _BoxSum(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, stride: int, transpose: bool, in_size: tuple[int, int]) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, stride: int, transpose: bool,
+                in_size: tuple[int, int] | None) -> torch.Tensor:
+        """``in_size``: the spatial size the adjoint restores (the window sum's input); unused by the sum."""
         ctx.stride, ctx.transpose, ctx.in_size = stride, transpose, tuple(x.shape[-2:])
         ones = x.new_ones(x.shape[1], 1, 3, 3)
         if not transpose:

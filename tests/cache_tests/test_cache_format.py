@@ -72,14 +72,20 @@ def test_refuses_a_cache_of_an_older_metric_definition(tmp_path, data_dir):
     prepare(config(out, data_dir, metrics=("params", "swap")))
     path = out / "_manifest.json"
     manifest = json.loads(path.read_text())
-    assert manifest["settings"]["revisions"] == {"swap": 2}
+    assert manifest["settings"]["revisions"] == {"swap": 2} and manifest["format_version"] == 2
     del manifest["settings"]["revisions"]  # as written before revisions existed
     path.write_text(json.dumps(manifest))
     with pytest.raises(RobotRayError, match="swap definition: cache holds revision 1, this code computes revision 2"):
         prepare(config(out, data_dir, metrics=("params", "swap")))
-    # a cache of unrevised metrics records no revisions, so its manifest reads as it always did
+    # a format this robot-ray does not know (a newer one wrote it) is refused by name
+    manifest["format_version"] = 3
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(RobotRayError, match="format_version 3 is not one this robot-ray reads"):
+        prepare(config(out, data_dir, metrics=("params", "swap")))
+    # a cache of unrevised metrics records no revisions and keeps format 1, which older robot-ray reads
     prepare(config(tmp_path / "d", data_dir))
-    assert "revisions" not in json.loads((tmp_path / "d" / "_manifest.json").read_text())["settings"]
+    plain = json.loads((tmp_path / "d" / "_manifest.json").read_text())
+    assert "revisions" not in plain["settings"] and plain["format_version"] == 1
 
 
 def test_refuses_foreign_directory(tmp_path, data_dir):

@@ -83,3 +83,33 @@ def test_darts_pool_ids_are_stable(tmp_path, local_ray):
     ref = compute_archs("darts", table["arch"].tolist(), dataset="digits", metrics=["params", "nwot"], batch_size=8,
                         seed=0, data_dir=None, size={"channels": 4, "layers": 3})
     np.testing.assert_allclose(table[["params", "nwot"]].to_numpy(), ref[["params", "nwot"]].to_numpy(), rtol=1e-6)
+
+
+def test_revised_metric_cache_end_to_end(tmp_path, data_dir, local_ray, monkeypatch, caplog):
+    """A cache of a revised metric (swap, revision 2): written as format 2 with its revisions, read,
+    resumed; a newer definition warns on read, and a worker whose code differs refuses to compute."""
+    from robot_ray.metrics import catalog
+    from robot_ray.metrics.compute import compute_archs
+    from robot_ray.spaces.nb201 import official_arch_strings
+
+    out = tmp_path / "c"
+    cfg = config(out, data_dir, archs="0-5", metrics=("params", "swap", "swap_reg"))
+    assert run_precompute(cfg).computed == 6
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["format_version"] == 2 and manifest["settings"]["revisions"] == {"swap": 2, "swap_reg": 2}
+    table = read_cache_table(out)
+    archs = list(official_arch_strings(str(data_dir))[:6])
+    direct = compute_archs("nb201", archs, dataset="cifar10", metrics=["params", "swap", "swap_reg"], batch_size=16,
+                           seed=0, data_dir=data_dir, channels=4, cells=1)
+    np.testing.assert_array_equal(table[["params", "swap", "swap_reg"]].to_numpy(),
+                                  direct[["params", "swap", "swap_reg"]].to_numpy())
+    assert run_precompute(cfg).computed == 0
+
+    monkeypatch.setattr(catalog, "SWAP_REVISION", 3)  # as if this code had a newer swap
+    with caplog.at_level("WARNING", logger="robot_ray.cache.table"):
+        read_cache_table(out)
+    assert "swap (cache revision 2, this code 3)" in caplog.text
+    with pytest.raises(RobotRayError, match="swap definition: cache holds revision 2, this code computes revision 3"):
+        run_precompute(cfg)
+    with pytest.raises(RobotRayError, match="definitions on this worker differ"):
+        ShardWorker(manifest["settings"], str(data_dir), 1)
