@@ -132,12 +132,11 @@ class ShardWorker:
         import torch
 
         from robot_ray.images import load_batch, num_classes
-
         from robot_ray.metrics.catalog import stale_revisions
 
         torch.set_num_threads(max(1, int(threads)))
         self.settings = CacheSettings.from_json(settings)
-        stale = stale_revisions(self.settings.revisions, self.settings.metrics)
+        stale = stale_revisions(self.settings)
         if stale:  # this node runs other robot-ray code than the driver: its values would be mislabelled
             raise RobotRayError(f"metric definitions on this worker differ from the cache's: {', '.join(stale)}; "
                                 "install the driver's robot-ray version on every node")

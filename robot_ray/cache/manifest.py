@@ -33,12 +33,12 @@ FORMAT_VERSION = 2
 """Version 2 adds ``settings.revisions``. Caches without revised metrics are still written as 1, so
 older robot-ray reads them; older robot-ray refuses version 2, so it can never extend a cache of
 a revised metric under its old definition."""
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, FORMAT_VERSION)
 
 
 def format_version(settings: CacheSettings) -> int:
     """The oldest format that holds ``settings``."""
-    return 2 if settings.revisions else 1
+    return FORMAT_VERSION if settings.revisions else 1
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class CacheSettings:
     revisions: Mapping[str, int] = field(default_factory=dict)
 
     def revision(self, metric: str) -> int:
-        return int(self.revisions.get(metric, 1))
+        return self.revisions.get(metric, 1)
 
     def __post_init__(self) -> None:
         # only revised metrics of this cache, as plain ints: equal settings compare and serialise alike

@@ -140,7 +140,7 @@ def _complete_manifest(directory: Path) -> tuple[Manifest, str]:
     from robot_ray.metrics.catalog import stale_revisions
 
     manifest = Manifest.load(directory)
-    stale = stale_revisions(manifest.settings.revisions, manifest.settings.metrics)
+    stale = stale_revisions(manifest.settings)
     if stale:
         log.warning("metric cache %r holds older definitions of %s: its values are read as they are, but "
                     "differ from what this robot-ray computes (docs/metrics.md, 'Definition revisions')",

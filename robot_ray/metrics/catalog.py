@@ -13,12 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from robot_ray.metrics.passes import SWAP_SAMPLES
 from robot_ray.metrics.registry import Metric, MetricRegistry
+
+if TYPE_CHECKING:
+    from robot_ray.cache.manifest import CacheSettings
 
 NAN = float("nan")
 
@@ -203,11 +206,11 @@ def revisions_of(names: Iterable[str], registry: MetricRegistry | None = None) -
     return {n: reg.get(n).revision for n in names if n in reg and reg.get(n).revision != 1}
 
 
-def stale_revisions(recorded: Mapping[str, int], names: Iterable[str]) -> list[str]:
-    """``"swap (cache revision 1, this code 2)"`` for each of ``names`` computed under another revision."""
-    current = revisions_of(names)
-    return [f"{n} (cache revision {recorded.get(n, 1)}, this code {current.get(n, 1)})"
-            for n in names if recorded.get(n, 1) != current.get(n, 1)]
+def stale_revisions(settings: CacheSettings) -> list[str]:
+    """``"swap (cache revision 1, this code 2)"`` for each metric of a cache computed under another revision."""
+    current = revisions_of(settings.metrics)
+    return [f"{n} (cache revision {settings.revision(n)}, this code {current.get(n, 1)})"
+            for n in settings.metrics if settings.revision(n) != current.get(n, 1)]
 
 
 def default_registry() -> MetricRegistry:

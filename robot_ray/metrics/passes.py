@@ -161,8 +161,12 @@ def _drop_batchnorm(net: nn.Module) -> None:
 
 
 def run_gaussian_pass(net: nn.Module, x: torch.Tensor, needs: Iterable[str], seed: int,
-                      device: str | torch.device) -> dict[str, Any]:
-    """Zen-NAS and SWAP on one Gaussian-initialised copy (init drawn from ``seed``)."""
+                      device: str | torch.device, *, swap_samples: int = SWAP_SAMPLES) -> dict[str, Any]:
+    """Zen-NAS and SWAP on one Gaussian-initialised copy (init drawn from ``seed``).
+
+    ``swap_samples``: images SWAP counts over; the metric always uses :data:`SWAP_SAMPLES`
+    (``bench/swap_samples.py`` varies it).
+    """
     needs = set(needs)
     net = _copy(net, device)
     rec: dict[str, Any] = {"params": count_params(net)}
@@ -173,7 +177,7 @@ def run_gaussian_pass(net: nn.Module, x: torch.Tensor, needs: Iterable[str], see
         if "zen" in needs:
             rec["zen"] = _zen(net, tuple(x.shape), seed, device, layout)
         if "swap" in needs:
-            rec["swap"] = _swap(net, x[:SWAP_SAMPLES].to(device).contiguous(memory_format=layout))
+            rec["swap"] = _swap(net, x[:swap_samples].to(device).contiguous(memory_format=layout))
     return rec
 
 
