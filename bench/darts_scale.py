@@ -4,8 +4,8 @@ For each pool size N (rows) x M metric columns of synthetic float32 values in [0
 subprocess (so peak RSS belongs to that size alone), it times
 
 * one BO proposal: ``scores`` (X @ w, float32) + ``top1`` (argmax), median over ``--repeats`` w;
-* the greedy stage: the first ``--greedy`` rows of :func:`robot_ray.search.scoring.iter_ranked`;
-* a full ranking of the pool (:func:`robot_ray.search.scoring.ranking`, argsort of N scores);
+* the greedy stage: the first ``--greedy`` rows of :func:`robot_ray.algorithm.scoring.iter_ranked`;
+* a full ranking of the pool (:func:`robot_ray.algorithm.scoring.ranking`, argsort of N scores);
 
 and reports peak RSS (``resource.getrusage``) and the tracemalloc peak of numpy allocations
 during scoring and during the greedy prefix. Run (1 thread, as on a shared machine)::
@@ -74,7 +74,7 @@ def _reset_peak() -> bool:
 def run_one(n: int, m: int, repeats: int, greedy: int, full: bool, seed: int, layout: str = "F") -> dict:
     import numpy as np
 
-    from robot_ray.search.scoring import iter_ranked, ranking, scores, top1
+    from robot_ray.algorithm.scoring import iter_ranked, ranking, scores, top1
 
     rng = np.random.default_rng(seed)
     # float32 straight into X, never a float64 copy of the pool. Layout "F" (column-major: each

@@ -23,9 +23,9 @@ from robot_ray.cli import parse_int_list
 from robot_ray.cluster import connect
 from robot_ray.data import data_file
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.loop import run_robot
-from robot_ray.search.results import write_results
-from robot_ray.search.robot import RayRobotConfig, run_robot_ray
+from robot_ray.runs.loop import run_robot
+from robot_ray.runs.results import write_results
+from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
 
 PAPER = {"cifar10": 94.36, "cifar100": 73.51, "ImageNet16-120": 46.34}
 

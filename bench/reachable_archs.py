@@ -21,7 +21,7 @@ import argparse
 import numpy as np
 
 from robot_ray.benchmarks import get_benchmark
-from robot_ray.search.compare import load_metric_matrix
+from robot_ray.runs.compare import load_metric_matrix
 
 
 def reachable(X: np.ndarray, samples: int, seed: int, chunk: int = 4096) -> np.ndarray:

@@ -56,8 +56,8 @@ def schedule(tasks: list[str], methods: list[str], seeds: int) -> list[tuple[int
 
 def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
     """One search; the summary of its best queried arch."""
-    from robot_ray.search.baselines import METHODS as BASELINES
-    from robot_ray.search.loop import run_robot
+    from robot_ray.baselines import METHODS as BASELINES
+    from robot_ray.runs.loop import run_robot
 
     t0 = time.perf_counter()
     if method == "robot":

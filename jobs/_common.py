@@ -6,7 +6,7 @@ disk goes away with ``ray down``, and inputs usually sit in a bucket. So the wra
 * puts the submitted working directory first on ``sys.path`` (the code you submitted is the
   code that runs, even where an older robot-ray is installed on the nodes);
 * stages input URIs (``--data-dir``, ``--cache``, ``--metric-table``) to a local copy, once per
-  node (:func:`robot_ray.storage.stage_dir`);
+  node (:func:`robot_ray.io.storage.stage_dir`);
 * for an output URI (``--out s3://...``, ``gs://...``, ``file://...``): checks it is writable
   before any work starts, runs into a local temporary directory (first downloading what is
   already there when the command resumes), and uploads the directory when the command ends,
@@ -63,7 +63,7 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
         resume_output: always download an existing ``--out`` URI first (commands that resume
             by themselves, such as precompute); otherwise only when ``--resume`` is given.
     """
-    from robot_ray import storage
+    from robot_ray.io import storage
     from robot_ray.cli import main
 
     args = list(sys.argv[1:] if argv is None else argv)

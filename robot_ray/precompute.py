@@ -248,7 +248,7 @@ def prepare(config: PrecomputeConfig) -> Plan:
                                 f"{manifest.pool['rows']}; precompute into a new --out directory")
         requested, grown = arch_ids.darts_ids(spec, pool)
         if len(grown) != len(pool):
-            from robot_ray.search.results import atomic_write_parquet
+            from robot_ray.io.atomic import atomic_write_parquet
             from robot_ray.spaces.darts import codes_to_frame
 
             atomic_write_parquet(directory / POOL, codes_to_frame(grown))

@@ -194,7 +194,7 @@ class Manifest:
 
     def save(self, directory: str | os.PathLike) -> None:
         """Write atomically (temporary file, then ``os.replace``)."""
-        from robot_ray.search.results import atomic_write_json
+        from robot_ray.io.atomic import atomic_write_json
 
         atomic_write_json(Path(directory) / MANIFEST, self.to_json())
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from robot_ray.errors import RobotRayError
-from robot_ray.search.results import SUMMARY, TRAJECTORY
+from robot_ray.runs.results import SUMMARY, TRAJECTORY
 
 
 @dataclass(frozen=True)

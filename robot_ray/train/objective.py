@@ -1,7 +1,7 @@
 """``LiveObjective``: evaluate an architecture by training it, for RoBoT's Tune trials and greedy tasks.
 
 The searcher calls ``objective(arch_id) -> Query`` inside a Tune trial or Ray task
-(:func:`robot_ray.search.trial.evaluate`), so the objective is a small picklable object: settings
+(:func:`robot_ray.tune.trial.evaluate`), so the objective is a small picklable object: settings
 and the arch strings travel, the images are loaded lazily in the worker and cached there.
 
 Defaults per space follow the protocols the benchmarks were made with:

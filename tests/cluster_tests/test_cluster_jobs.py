@@ -63,7 +63,7 @@ def test_search_job_on_ray_uploads_to_uri(job_results) -> None:
 
 def test_precompute_job(job_results) -> None:
     out, results, has_precompute = job_results
-    assert has_precompute, "robot_ray/cli_precompute.py is missing"
+    assert has_precompute, "robot_ray/cli/precompute.py is missing"
     _ok(results, "precompute")
     from robot_ray.cache import read_cache_table
 

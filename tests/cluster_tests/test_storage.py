@@ -1,10 +1,10 @@
-"""robot_ray.storage on local paths and file:// URIs (no network)."""
+"""robot_ray.io.storage on local paths and file:// URIs (no network)."""
 
 from __future__ import annotations
 
 import pytest
 
-from robot_ray import storage
+from robot_ray.io import storage
 from robot_ray.errors import RobotRayError
 
 

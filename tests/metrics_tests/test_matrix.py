@@ -10,7 +10,7 @@ import pytest
 
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.scoring import iter_ranked, ranking, top1
+from robot_ray.algorithm.scoring import iter_ranked, ranking, top1
 
 METRICS = ["synflow", "snip", "nwot", "zen"]
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from robot_ray.cli import main
-from robot_ray.cli_report import parse_options
+from robot_ray.cli.report import parse_options
 from robot_ray.errors import RobotRayError
 
 

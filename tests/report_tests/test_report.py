@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.report import find_results, make_report
-from robot_ray.search.baselines import METHODS
-from robot_ray.search.ledger import QueryLedger
-from robot_ray.search.results import RunResult, write_results
+from robot_ray.baselines import METHODS
+from robot_ray.algorithm.ledger import QueryLedger
+from robot_ray.algorithm.ledger import RunResult
+from robot_ray.runs.results import write_results
 
 T = 8
 SEEDS = (0, 1, 2)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from ray.tune.search import ConcurrencyLimiter, Searcher
 
-from robot_ray.search.ax_searcher import AxWeightSearcher
-from robot_ray.search.fanout import SeedFanoutSearcher
+from robot_ray.tune.weight_searcher import AxWeightSearcher
+from robot_ray.tune.fanout import SeedFanoutSearcher
 
 NAMES = ["synflow", "snip", "nwot"]
 
@@ -140,7 +140,7 @@ def cifar100(data_dir):
 
 def drive_pool(searcher, bench, matrix, n: int, start: int = 0) -> list[int]:
     """Propose n times, answering each proposal with the benchmark value of the arch it induces."""
-    from robot_ray.search.robot_core import explore_arch, weight_vector
+    from robot_ray.algorithm.weights import explore_arch, weight_vector
 
     archs = []
     for i in range(start, start + n):
@@ -152,7 +152,7 @@ def drive_pool(searcher, bench, matrix, n: int, start: int = 0) -> list[int]:
 
 
 def test_novel_rule_proposes_only_unqueried_archs_where_the_paper_rule_repeats(cifar100):
-    from robot_ray.search.pool import InducedArchs
+    from robot_ray.algorithm.induced import InducedArchs
 
     bench, matrix = cifar100
     pool = InducedArchs(matrix.values, matrix.arch_ids)
@@ -170,7 +170,7 @@ def test_novel_rule_proposes_only_unqueried_archs_where_the_paper_rule_repeats(c
 
 def test_novel_rule_save_restore_gives_the_same_next_suggestion(cifar100, tmp_path, monkeypatch):
     from robot_ray.errors import RobotRayError
-    from robot_ray.search import pool as pools
+    from robot_ray.algorithm import induced as pools
 
     bench, matrix = cifar100
     pool = pools.InducedArchs(matrix.values, matrix.arch_ids)
@@ -190,8 +190,8 @@ def test_novel_rule_save_restore_gives_the_same_next_suggestion(cifar100, tmp_pa
 def test_live_searcher_matches_one_restored_every_round(cifar100, tmp_path):
     """A live searcher refits its GP from scratch each round, so it proposes exactly the weights a
     searcher saved and restored before every round proposes (the guarantee resume relies on)."""
-    from robot_ray.search.pool import InducedArchs
-    from robot_ray.search.robot_core import explore_arch, weight_vector
+    from robot_ray.algorithm.induced import InducedArchs
+    from robot_ray.algorithm.weights import explore_arch, weight_vector
 
     bench, matrix = cifar100
     pool = InducedArchs(matrix.values, matrix.arch_ids)
@@ -220,8 +220,8 @@ def test_novel_rule_needs_the_pool_and_a_known_rule():
 
 
 def test_induced_archs_match_the_trials_argmax_in_chunks(cifar100, monkeypatch):
-    from robot_ray.search import pool as pools
-    from robot_ray.search.scoring import top1
+    from robot_ray.algorithm import induced as pools
+    from robot_ray.algorithm.scoring import top1
 
     _, matrix = cifar100
     monkeypatch.setattr(pools, "ROW_CHUNK", 1000)  # many chunks, ties across chunk borders

@@ -9,8 +9,8 @@ from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.baselines import METHODS, get_method, run_all_metrics
-from robot_ray.search.baselines.encoding import cell_encoding, features
+from robot_ray.baselines import METHODS, get_method, run_all_metrics
+from robot_ray.algorithm.encoding import cell_encoding, features
 from robot_ray.spaces import nb201
 
 T = 12
@@ -179,7 +179,7 @@ def test_nan_first_query_does_not_poison_the_best(bench):
         space="nb201", dataset="cifar10", archs=bench.archs, values=values, test_values=bench.test_values,
         costs=bench.costs, value_name="v", test_name="t",
     )
-    from robot_ray.search.ledger import QueryLedger
+    from robot_ray.algorithm.ledger import QueryLedger
 
     ledger = QueryLedger(holey, 3)
     for arch_id in (0, 1, 2):

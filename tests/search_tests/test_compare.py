@@ -9,18 +9,18 @@ import pytest
 
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.errors import RobotRayError
-from robot_ray.search.baselines import METHODS
-from robot_ray.search.compare import expand_methods, pack, resolve_runner, run_comparison, unpack
+from robot_ray.baselines import METHODS
+from robot_ray.runs.compare import expand_methods, pack, resolve_runner, run_comparison, unpack
 
 
 def test_layout_and_summaries(tmp_path, data_dir, ray_session):
     def fake_robot(benchmark, budget, seed, *, metrics=None, **opts):
-        """Stands in for robot_ray.search.loop.run_robot: RS plus a T0 and a weight vector.
+        """Stands in for robot_ray.runs.loop.run_robot: RS plus a T0 and a weight vector.
 
         Defined inside the test so that Ray pickles it by value (workers cannot import tests).
         """
-        from robot_ray.search.baselines import METHODS as methods
-        from robot_ray.search.results import RunResult as Result
+        from robot_ray.baselines import METHODS as methods
+        from robot_ray.algorithm.ledger import RunResult as Result
 
         result = methods["rs"](benchmark, budget, seed)
         return Result(seed, result.ledger, t0=budget // 2, best_weights={m: 0.5 for m in metrics.names})

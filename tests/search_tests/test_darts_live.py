@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from robot_ray.cache import read_cache_matrix, read_cache_table
 from robot_ray.cli import main
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.robot_core import explore_arch, greedy_candidates
+from robot_ray.algorithm.weights import explore_arch, greedy_candidates
 
 METRICS = "synflow,nwot,snip"
 POOL = 10

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.cli import main
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.loop import run_robot
+from robot_ray.runs.loop import run_robot
 
 METRICS = "synflow,snip,nwot,zen"
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.ledger import QueryLedger
-from robot_ray.search.ledger_actor import SearchLedgers
-from robot_ray.search.loop import run_robot
-from robot_ray.search.robot_core import greedy_candidates
+from robot_ray.algorithm.ledger import QueryLedger
+from robot_ray.tune.ledger_actor import SearchLedgers
+from robot_ray.runs.loop import run_robot
+from robot_ray.algorithm.weights import greedy_candidates
 
 METRICS = ["synflow", "snip", "nwot", "zen"]
 
@@ -68,7 +68,7 @@ def test_budget_larger_than_pool_is_refused(bench, matrix):
 
 
 def test_ray_path_equals_plain_loop(bench, matrix, ray_session, tmp_path):
-    from robot_ray.search.robot import RayRobotConfig, run_robot_ray
+    from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
 
     config = RayRobotConfig(budget=6, init_trials=2)
     ray_runs = run_robot_ray(bench, matrix, [10, 11], config, out_dir=tmp_path, progress=False)

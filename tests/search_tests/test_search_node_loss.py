@@ -18,8 +18,8 @@ import pytest
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Query
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.search.ledger_actor import SearchLedgers
-from robot_ray.search.loop import run_robot
+from robot_ray.tune.ledger_actor import SearchLedgers
+from robot_ray.runs.loop import run_robot
 
 METRICS = ["synflow", "snip", "nwot", "zen"]
 SLOT = "search_slot"
@@ -68,7 +68,7 @@ def test_lost_worker_node_mid_search_counts_every_query_once(tmp_path, bench, ma
     import ray
     from ray.cluster_utils import Cluster
 
-    from robot_ray.search.robot import LEDGERS, RayRobotConfig, run_robot_ray
+    from robot_ray.runs.robot_tune import LEDGERS, RayRobotConfig, run_robot_ray
 
     marks = tmp_path / "marks"
     marks.mkdir()

@@ -29,9 +29,9 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.search.baselines._common import new_ledger, reject_options
-from robot_ray.search.baselines.encoding import features
-from robot_ray.search.results import RunResult
+from robot_ray.baselines._common import new_ledger, reject_options
+from robot_ray.algorithm.encoding import features
+from robot_ray.algorithm.ledger import RunResult
 
 NAME = "weaknas"
 PREDICTORS = ("mlp", "random_forest", "gbdt")

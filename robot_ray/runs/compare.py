@@ -1,13 +1,13 @@
 """Run methods x datasets x seeds concurrently on Ray into one result tree.
 
 Layout: ``OUT/<space>/<dataset>/<method>/{trajectory.parquet,summary.json}``, written with
-:func:`robot_ray.search.results.write_results`. ``single_metric`` expands to one method per
+:func:`robot_ray.runs.results.write_results`. ``single_metric`` expands to one method per
 metric (``single_metric-<metric>``). The benchmark and the metric matrix of each dataset are
 put in the object store once; each Ray task runs a chunk of seeds of one method and returns
 plain query rows (not ledgers, which would ship the whole benchmark back); the driver replays
 them into ledgers, so budget accounting stays the ledger's.
 
-``robot`` is not a baseline: it resolves lazily to ``robot_ray.search.loop:run_robot`` inside
+``robot`` is not a baseline: it resolves lazily to ``robot_ray.runs.loop:run_robot`` inside
 the worker, or to any callable (or ``"module:attr"`` string) passed in ``runners``.
 """
 
@@ -28,12 +28,13 @@ from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Query, TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
-from robot_ray.search.baselines import METHODS, NEEDS_METRICS, canonical_name
-from robot_ray.search.ledger import QueryLedger
-from robot_ray.search.results import RunResult, write_results
+from robot_ray.baselines import METHODS, NEEDS_METRICS, canonical_name
+from robot_ray.algorithm.ledger import QueryLedger
+from robot_ray.algorithm.ledger import RunResult
+from robot_ray.runs.results import write_results
 
 ROBOT = "robot"
-ROBOT_RUNNER = "robot_ray.search.loop:run_robot"
+ROBOT_RUNNER = "robot_ray.runs.loop:run_robot"
 SINGLE = "single_metric"
 LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {"nb201": ("synflow", "snip", "nwot", "zen")}
@@ -95,7 +96,7 @@ def load_metric_matrix(
     import pandas as pd
 
     if table is None:
-        from robot_ray.search.driver import published_metric_table
+        from robot_ray.runs.search import published_metric_table
 
         source = published_metric_table(space, dataset, data_dir, metrics)
         return read_metric_table(source, list(metrics), dataset=dataset, num_archs=num_archs)

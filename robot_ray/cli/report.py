@@ -48,7 +48,7 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, dict]:
 @click.option("--num-cpus", type=int, default=None, help="CPUs for a local Ray (default: all); ignored when Ray is already up")
 def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, data_dir, out, options, label, num_cpus) -> None:
     """Run several methods x datasets x seeds on Ray and write one result directory per pair."""
-    from robot_ray.search.compare import check_label, run_comparison
+    from robot_ray.runs.compare import check_label, run_comparison
 
     if label is not None:
         check_label(label)

@@ -81,6 +81,6 @@ def lookup(key: str) -> InducedArchs:
     except KeyError:
         raise RobotRayError(
             f"the metric pool {key[:12]}... this searcher was built on is not loaded in this process: "
-            "resume through `robot-ray search --resume OUT` (or call robot_ray.search.pool.register with the "
+            "resume through `robot-ray search --resume OUT` (or call robot_ray.algorithm.induced.register with the "
             "same metric matrix first); a changed metric table cannot continue an old search"
         ) from None

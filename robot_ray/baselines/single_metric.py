@@ -3,7 +3,7 @@
 The pool is ranked by one column of the normalised :class:`MetricMatrix` (1 = best; values that
 were NaN/inf are already the worst, 0) and queried greedily in that order until T distinct
 archs are spent; the reported arch is the best *queried* one, as for every method. Ties keep
-row order, as in :mod:`robot_ray.search.scoring`. The run does not depend on the seed.
+row order, as in :mod:`robot_ray.algorithm.scoring`. The run does not depend on the seed.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.search.baselines._common import new_ledger, reject_options
-from robot_ray.search.results import RunResult
+from robot_ray.baselines._common import new_ledger, reject_options
+from robot_ray.algorithm.ledger import RunResult
 
 NAME = "single_metric"
 

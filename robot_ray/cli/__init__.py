@@ -52,10 +52,10 @@ def parse_int_list(spec: str, *, what: str = "seeds") -> list[int]:
 
 # Modules that define subcommands (each does ``@main.command()``); imported for registration.
 _COMMAND_MODULES: list[str] = [
-    "robot_ray.cli_search",
-    "robot_ray.cli_describe",
-    "robot_ray.cli_report",
-    "robot_ray.cli_precompute",
+    "robot_ray.cli.search",
+    "robot_ray.cli.describe",
+    "robot_ray.cli.report",
+    "robot_ray.cli.precompute",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -21,9 +21,9 @@ from threadpoolctl import threadpool_limits
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.search.baselines._common import new_ledger, random_unseen, reject_options
-from robot_ray.search.baselines.encoding import cell_encoding
-from robot_ray.search.results import RunResult
+from robot_ray.baselines._common import new_ledger, random_unseen, reject_options
+from robot_ray.algorithm.encoding import cell_encoding
+from robot_ray.algorithm.ledger import RunResult
 
 NAME = "reinforce"
 

@@ -14,7 +14,7 @@ from typing import Any
 import ray
 from ray import tune
 
-from robot_ray.search.robot_core import explore_arch, weight_vector
+from robot_ray.algorithm.weights import explore_arch, weight_vector
 
 POLL_S = 0.5
 

@@ -16,7 +16,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from robot_ray.errors import RobotRayError
-from robot_ray.search.ax_searcher import AxWeightSearcher, JsonStateSearcher
+from robot_ray.tune.weight_searcher import AxWeightSearcher, JsonStateSearcher
 
 logger = logging.getLogger(__name__)
 

@@ -23,17 +23,17 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.search.ax_searcher import AxWeightSearcher
-from robot_ray.search.fanout import SeedFanoutSearcher
-from robot_ray.search.greedy import greedy_stage
-from robot_ray.search.ledger import QueryLedger
-from robot_ray.search.ledger_actor import LedgerActor, SearchLedgers
-from robot_ray.search.loop import check_pool, default_rounds
-from robot_ray.search.pool import InducedArchs
-from robot_ray.search.pool import register as register_pool
-from robot_ray.search.progress import TrialProgress
-from robot_ray.search.results import RunResult
-from robot_ray.search.trial import robot_trial
+from robot_ray.tune.weight_searcher import AxWeightSearcher
+from robot_ray.tune.fanout import SeedFanoutSearcher
+from robot_ray.tune.greedy import greedy_stage
+from robot_ray.algorithm.ledger import QueryLedger
+from robot_ray.tune.ledger_actor import LedgerActor, SearchLedgers
+from robot_ray.runs.loop import check_pool, default_rounds
+from robot_ray.algorithm.induced import InducedArchs
+from robot_ray.algorithm.induced import register as register_pool
+from robot_ray.tune.progress import TrialProgress
+from robot_ray.algorithm.ledger import RunResult
+from robot_ray.tune.trial import robot_trial
 
 logger = logging.getLogger(__name__)
 

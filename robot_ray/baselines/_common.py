@@ -8,7 +8,7 @@ import numpy as np
 
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
-from robot_ray.search.ledger import QueryLedger
+from robot_ray.algorithm.ledger import QueryLedger
 
 
 def check_tabular(benchmark, method: str) -> TabularBenchmark:

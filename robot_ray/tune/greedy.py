@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ray
 
-from robot_ray.search.robot_core import greedy_candidates
+from robot_ray.algorithm.weights import greedy_candidates
 
 
 @ray.remote(num_cpus=0)

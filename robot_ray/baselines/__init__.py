@@ -1,7 +1,7 @@
 """Baseline search methods, all with one signature and one budget rule.
 
 ``run(benchmark, budget, seed, *, metrics=None, **options) -> RunResult``; each spends exactly
-``budget`` distinct queries through a :class:`~robot_ray.search.ledger.QueryLedger` (repeats are
+``budget`` distinct queries through a :class:`~robot_ray.algorithm.ledger.QueryLedger` (repeats are
 free), owns its random generator (the same seed gives the same trajectory) and never touches a
 global RNG.
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from robot_ray.errors import RobotRayError
-from robot_ray.search.baselines import rea, reinforce, rs, single_metric, weaknas
-from robot_ray.search.baselines.single_metric import AllMetrics, run_all_metrics
-from robot_ray.search.results import RunResult
+from robot_ray.baselines import rea, reinforce, rs, single_metric, weaknas
+from robot_ray.baselines.single_metric import AllMetrics, run_all_metrics
+from robot_ray.algorithm.ledger import RunResult
 
 Method = Callable[..., RunResult]
 

@@ -24,9 +24,9 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.search.baselines._common import new_ledger, random_unseen, reject_options, score
-from robot_ray.search.baselines.encoding import cell_encoding
-from robot_ray.search.results import RunResult
+from robot_ray.baselines._common import new_ledger, random_unseen, reject_options, score
+from robot_ray.algorithm.encoding import cell_encoding
+from robot_ray.algorithm.ledger import RunResult
 
 NAME = "rea"
 VARIANTS = ("robot", "tournament")

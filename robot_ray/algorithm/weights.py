@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robot_ray.search.scoring import iter_ranked, top1
+from robot_ray.algorithm.scoring import iter_ranked, top1
 
 
 def weight_vector(weights: Mapping[str, float], names: Sequence[str]) -> np.ndarray:

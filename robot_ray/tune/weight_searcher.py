@@ -47,8 +47,8 @@ import numpy as np
 from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 
 from robot_ray.errors import RobotRayError
-from robot_ray.search import pool as pools
-from robot_ray.search.results import atomic_write_json
+from robot_ray.algorithm import induced as pools
+from robot_ray.io.atomic import atomic_write_json
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class AxWeightSearcher(JsonStateSearcher):
         bounds: the range of every weight.
         acquisition: ``"ucb"`` (GP-UCB, as the paper; default) or ``"logei"`` (Ax's default qLogNEI).
         ucb_beta: UCB's beta (see :data:`UCB_BETA`).
-        pool: the pool's :class:`~robot_ray.search.pool.InducedArchs`, so the searcher knows a(w)
+        pool: the pool's :class:`~robot_ray.algorithm.induced.InducedArchs`, so the searcher knows a(w)
             (registered for lookup on restore); None for a searcher that never sees the pool.
         repeats: ``"novel"`` replaces a proposal that repeats an architecture this searcher
             already proposed (see the module docstring); ``"keep"`` is the paper's rule (the
@@ -367,7 +367,7 @@ class AxWeightSearcher(JsonStateSearcher):
 
     def _induced(self, weights: dict[str, float]) -> int:
         """a(w) exactly as the trial computes it (same float32 vector, same argmax)."""
-        from robot_ray.search.robot_core import explore_arch, weight_vector
+        from robot_ray.algorithm.weights import explore_arch, weight_vector
 
         pool = pools.lookup(self.pool_key)
         return explore_arch(pool.X, pool.arch_ids, weight_vector(weights, self.metric_names))

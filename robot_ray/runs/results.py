@@ -12,75 +12,19 @@ Both are written atomically (temporary file, then rename) so a crash never leave
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from robot_ray.search.ledger import QueryLedger
+from robot_ray.algorithm.ledger import RunResult
+from robot_ray.io.atomic import atomic_write_json, atomic_write_parquet
 
 TRAJECTORY = "trajectory.parquet"
 SUMMARY = "summary.json"
-
-
-@dataclass
-class RunResult:
-    """One seed of one method."""
-
-    seed: int
-    ledger: QueryLedger
-    t0: int | None = None  # distinct archs found by RoBoT's BO stage
-    best_weights: dict[str, float] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        best = self.ledger.best()
-        return {
-            "seed": self.seed,
-            "best_arch_id": best.arch_id,
-            "best_arch": best.arch,
-            "best_value": best.value,
-            "best_test_value": best.test_value,
-            "t0": self.t0,
-            "queries": self.ledger.spent,
-            "cost": self.ledger.total_cost(),
-            "best_weights": self.best_weights,
-            **self.extra,
-        }
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(Path(path), (json.dumps(obj, indent=2, default=_jsonable) + "\n").encode())
-
-
-def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def trajectory_frame(runs: list[RunResult], *, method: str, space: str, dataset: str) -> pd.DataFrame:

@@ -12,11 +12,11 @@ from ray.tune.search import Searcher
 from robot_ray.benchmarks.base import Benchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.search.ax_searcher import AxWeightSearcher
-from robot_ray.search.ledger import QueryLedger
-from robot_ray.search.pool import InducedArchs
-from robot_ray.search.results import RunResult
-from robot_ray.search.robot_core import BestWeights, explore_arch, greedy_candidates, weight_vector
+from robot_ray.tune.weight_searcher import AxWeightSearcher
+from robot_ray.algorithm.ledger import QueryLedger
+from robot_ray.algorithm.induced import InducedArchs
+from robot_ray.algorithm.ledger import RunResult
+from robot_ray.algorithm.weights import BestWeights, explore_arch, greedy_candidates, weight_vector
 
 
 def check_pool(benchmark: Benchmark, metrics: MetricMatrix, budget: int) -> None:

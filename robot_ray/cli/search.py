@@ -9,7 +9,7 @@ import click
 
 from robot_ray.cli import main, parse_int_list
 from robot_ray.errors import RobotRayError
-from robot_ray.search.driver import METHODS, SearchConfig, format_run_line, format_summary, load_config, run_search
+from robot_ray.runs.search import METHODS, SearchConfig, format_run_line, format_summary, load_config, run_search
 
 
 def parse_metrics(spec: str) -> tuple[str, ...]:
@@ -131,7 +131,7 @@ def _embedded_default(ctx: click.Context, data_dir: str | None, cache: str | Non
 
 def _run_embedded(out: str | None, quiet: bool, address: str | None, num_cpus: int | None) -> None:
     from robot_ray.cluster import connect
-    from robot_ray.search.demo import DemoConfig, run_demo
+    from robot_ray.runs.demo import DemoConfig, run_demo
 
     click.echo(
         "no data directory (--data-dir or $ROBOT_RAY_DATA): running the embedded live search "

@@ -20,9 +20,9 @@ import ray
 
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
-from robot_ray.search.ledger import QueryLedger, QueryRecord
-from robot_ray.search.results import atomic_write_json
-from robot_ray.search.robot_core import BestWeights
+from robot_ray.algorithm.ledger import QueryLedger, QueryRecord
+from robot_ray.io.atomic import atomic_write_json
+from robot_ray.algorithm.weights import BestWeights
 
 STATE_VERSION = 1
 

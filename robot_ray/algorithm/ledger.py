@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -127,3 +128,29 @@ class QueryLedger:
 
     def rows(self) -> list[dict]:
         return [asdict(r) for r in self.records]
+
+
+@dataclass
+class RunResult:
+    """One seed of one method."""
+
+    seed: int
+    ledger: QueryLedger
+    t0: int | None = None  # distinct archs found by RoBoT's BO stage
+    best_weights: dict[str, float] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        best = self.ledger.best()
+        return {
+            "seed": self.seed,
+            "best_arch_id": best.arch_id,
+            "best_arch": best.arch,
+            "best_value": best.value,
+            "best_test_value": best.test_value,
+            "t0": self.t0,
+            "queries": self.ledger.spent,
+            "cost": self.ledger.total_cost(),
+            "best_weights": self.best_weights,
+            **self.extra,
+        }

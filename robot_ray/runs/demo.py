@@ -74,8 +74,8 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     from robot_ray.metrics.matrix import read_metric_table
     from robot_ray.precompute import PrecomputeConfig, run_precompute
     from robot_ray.report import make_report
-    from robot_ray.search.results import write_results
-    from robot_ray.search.robot import RayRobotConfig, run_robot_ray
+    from robot_ray.runs.results import write_results
+    from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
     from robot_ray.train import LiveObjective
 
     started = time.time()

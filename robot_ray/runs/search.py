@@ -20,7 +20,9 @@ from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Benchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
-from robot_ray.search.results import RunResult, atomic_write_json, write_results
+from robot_ray.algorithm.ledger import RunResult
+from robot_ray.io.atomic import atomic_write_json
+from robot_ray.runs.results import write_results
 
 PAPER_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 REFERENCE_METRICS = ("synflow", "snip", "nwot", "zen")
@@ -225,7 +227,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
     if config.method == "robot":
         assert metrics is not None
         if config.use_ray:
-            from robot_ray.search.robot import RayRobotConfig, run_robot_ray
+            from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
 
             ray_config = RayRobotConfig(
                 budget=config.budget,
@@ -241,7 +243,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
                 benchmark, metrics, list(config.seeds), ray_config,
                 out_dir=config.out, progress=config.progress, resume=config.resume, objective=objective,
             )
-        from robot_ray.search.loop import run_robot
+        from robot_ray.runs.loop import run_robot
 
         if objective is not None:
             from robot_ray.benchmarks.pool import TrainedPool
@@ -255,7 +257,7 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
             )
             for s in config.seeds
         ]
-    from robot_ray.search.baselines import METHODS as BASELINE_FNS
+    from robot_ray.baselines import METHODS as BASELINE_FNS
 
     key = config.method.replace("-", "_")
     if key not in BASELINE_FNS:
