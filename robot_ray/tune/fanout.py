@@ -16,7 +16,8 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from robot_ray.errors import RobotRayError
-from robot_ray.tune.weight_searcher import AxWeightSearcher, JsonStateSearcher
+from robot_ray.tune.json_state import JsonStateSearcher
+from robot_ray.tune.weight_searcher import AxWeightSearcher
 
 logger = logging.getLogger(__name__)
 

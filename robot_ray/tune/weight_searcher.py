@@ -48,7 +48,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 
 from robot_ray.errors import RobotRayError
 from robot_ray.algorithm import induced as pools
-from robot_ray.io.atomic import atomic_write_json
+from robot_ray.tune.json_state import JsonStateSearcher
 
 logger = logging.getLogger(__name__)
 
@@ -114,25 +114,6 @@ def _one_torch_thread():
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-class JsonStateSearcher(Searcher):
-    """``save``/``restore`` through ``get_state``/``set_state`` as JSON, written atomically.
-
-    A plain, versioned dict rather than a pickled ``__dict__``: checkpoints stay readable across
-    refactors and carry no code.
-    """
-
-    def save(self, checkpoint_path: str) -> None:
-        atomic_write_json(checkpoint_path, self.get_state())
-
-    def restore(self, checkpoint_path: str) -> None:
-        try:
-            with open(checkpoint_path) as f:
-                state = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
-        self.set_state(state)
 
 
 class AxWeightSearcher(JsonStateSearcher):
