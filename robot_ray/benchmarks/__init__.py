@@ -21,8 +21,11 @@ def register(space: str, module: str) -> None:
     _LOADERS[space] = module
 
 
-def get_benchmark(space: str, dataset: str, data_dir: str | os.PathLike | None, **options) -> Benchmark:
-    """Load the benchmark table of ``space`` for ``dataset`` (a task, for TransNAS-Bench-101)."""
+def get_benchmark(space: str, dataset: str, data_dir: str | os.PathLike | None = None, **options) -> Benchmark:
+    """Load the benchmark table of ``space`` for ``dataset`` (a task, for TransNAS-Bench-101).
+
+    ``data_dir`` defaults to ``$ROBOT_RAY_DATA``; options are the space loader's (NB201: ``objective``).
+    """
     if space not in _LOADERS:
         raise RobotRayError(f"unknown search space {space!r}; choose one of {', '.join(sorted(_LOADERS))}")
     return importlib.import_module(_LOADERS[space]).load(data_dir, dataset, **options)
