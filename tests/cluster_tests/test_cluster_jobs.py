@@ -20,7 +20,7 @@ JOB_TIMEOUT_S = 240
 @pytest.fixture(scope="module")
 def job_results(local_cluster, data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("jobs")
-    has_precompute = (REPO / "robot_ray" / "cli_precompute.py").is_file()
+    has_precompute = (REPO / "robot_ray" / "cli" / "precompute.py").is_file()
     jobs = [
         {"name": "search_no_ray", "entrypoint": (
             f"python jobs/search.py --space nb201 --dataset cifar10 --budget 5 --seeds 0-1 --no-ray "
