@@ -38,6 +38,7 @@ from scipy.stats import spearmanr
 from robot_ray.benchmarks.nb301 import NUM_ARCHS, metric_table
 from robot_ray.data import resolve_data_dir
 from robot_ray.images import load_batch, num_classes
+from robot_ray.io.atomic import atomic_write_parquet
 from robot_ray.metrics.compute import compute_with_batch
 
 PUBLISHED = {  # our metric -> NASLib column
@@ -71,9 +72,7 @@ def open_cache(out: Path, settings: dict) -> pd.DataFrame:
 
 def write_chunk(out: Path, frame: pd.DataFrame) -> None:
     name = f"chunk-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{int(frame['arch_id'].iloc[0]):03d}.parquet"
-    tmp = out / f".{name}.tmp"
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, out / name)
+    atomic_write_parquet(out / name, frame)
 
 
 def compute_missing(ids: np.ndarray, metrics: list[str], table: pd.DataFrame, cache: pd.DataFrame, out: Path,

@@ -24,7 +24,6 @@ import functools
 import json
 import logging
 import multiprocessing
-import os
 import signal
 import sys
 import time
@@ -89,10 +88,9 @@ def run_path(out: Path, task: str, method: str, seed: int) -> Path:
 
 
 def atomic_json(path: Path, obj: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
-    os.replace(tmp, path)
+    from robot_ray.io.atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, (json.dumps(obj, indent=1) + "\n").encode())
 
 
 @functools.lru_cache(maxsize=None)

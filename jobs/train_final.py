@@ -6,7 +6,7 @@ drop-path 0.2 increased linearly from 0 over the epochs, gradient-norm clip 5, C
 full training set, evaluated on the test set. ``--space nb201`` trains an NB201 cell the same way
 (no auxiliary head, no drop-path; C=16, N=5).
 
-Every epoch ends with an atomic checkpoint ``OUT/checkpoint.pt`` (temp file + ``os.replace``), so a
+Every epoch ends with an atomic checkpoint ``OUT/checkpoint.pt`` (:mod:`robot_ray.io.atomic`), so a
 preempted node resumes from the last finished epoch by re-running the same command. Each epoch's
 batches and drop-path masks are drawn from RNGs seeded by ``(seed, epoch)`` and the learning rate is
 a function of the epoch, so a resumed run matches an uninterrupted one. Raising ``--epochs`` on
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -109,15 +108,12 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` atomically: a temp file in the same folder, fsync, then ``os.replace``."""
+    """Write ``state`` atomically and fsynced (:func:`robot_ray.io.atomic.atomic_write_with`)."""
     import torch
 
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from robot_ray.io.atomic import atomic_write_with
+
+    atomic_write_with(path, lambda tmp: torch.save(state, tmp), fsync=True)
 
 
 def load_checkpoint(path: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
@@ -129,13 +125,13 @@ def load_checkpoint(path: Path, settings: dict[str, Any]) -> dict[str, Any] | No
     import torch
 
     from robot_ray.errors import RobotRayError
+    from robot_ray.io.state import check_version
 
     if not path.is_file():
         return None
     state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("version") != CHECKPOINT_VERSION:
-        raise RobotRayError(f"{path} has checkpoint version {state.get('version')}, expected {CHECKPOINT_VERSION}; "
-                            "use a fresh --out directory")
+    check_version(state, kind="checkpoint", supported=(CHECKPOINT_VERSION,), source=path,
+                  hint="use a fresh --out directory")
     diff = {k: (state["settings"].get(k), settings.get(k)) for k in IDENTITY_KEYS
             if state["settings"].get(k) != settings.get(k)}
     if diff:
@@ -153,6 +149,7 @@ def run(settings: dict[str, Any], out: Path, *, device: str | None = None, stop_
     """
     import torch
 
+    from robot_ray.io.atomic import atomic_write_bytes
     from robot_ray.train import data as tdata
     from robot_ray.train import loop
 
@@ -203,9 +200,7 @@ def run(settings: dict[str, Any], out: Path, *, device: str | None = None, stop_
     result = {"test_acc": final, "test_error": 100.0 - final, "epochs": len(history),
               "finished": len(history) >= s["epochs"], "device": device,
               "settings": s, "history": history}
-    tmp = out / f".{RESULT}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, out / RESULT)
+    atomic_write_bytes(out / RESULT, json.dumps(result, indent=1).encode())
     log(f"test error {result['test_error']:.2f}% after {len(history)} epochs ({out / RESULT})")
     return result
 

@@ -9,7 +9,6 @@ The leading underscore keeps pyarrow (and ``pandas.read_parquet(CACHE)``) from r
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,7 @@ import numpy as np
 
 import robot_ray
 from robot_ray.errors import RobotRayError
+from robot_ray.io.state import read_versioned_json
 
 MANIFEST = "_manifest.json"
 POOL = "_pool.parquet"
@@ -193,7 +193,7 @@ class Manifest:
         }
 
     def save(self, directory: str | os.PathLike) -> None:
-        """Write atomically (temporary file, then ``os.replace``)."""
+        """Write atomically (:func:`robot_ray.io.atomic.atomic_write_json`)."""
         from robot_ray.io.atomic import atomic_write_json
 
         atomic_write_json(Path(directory) / MANIFEST, self.to_json())
@@ -211,13 +211,10 @@ class Manifest:
                 f"{str(directory)!r} is not a robot-ray metric cache (no {MANIFEST}): "
                 "create it with `robot-ray precompute --out DIR ...`"
             )
+        raw = read_versioned_json(path, kind="metric cache manifest", key="format_version",
+                                  supported=READABLE_VERSIONS, fixed={"format": FORMAT},
+                                  hint="precompute into a new --out directory")
         try:
-            raw = json.loads(path.read_text())
-            if raw.get("format") != FORMAT:
-                raise ValueError(f"format is {raw.get('format')!r}, expected {FORMAT!r}")
-            if raw.get("format_version") not in READABLE_VERSIONS:
-                raise ValueError(f"format_version {raw.get('format_version')} is not one this robot-ray reads "
-                                 f"({', '.join(map(str, READABLE_VERSIONS))}; a newer robot-ray wrote it?)")
             return cls(settings=CacheSettings.from_json(raw["settings"]),
                        shards=[Shard.from_json(s) for s in raw["shards"]], runs=list(raw.get("runs", [])),
                        pool=raw.get("pool"), created=raw.get("created", _now()))

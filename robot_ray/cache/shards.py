@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robot_ray.cache.manifest import FORMAT, CacheSettings, Shard, code_versions, format_version
+from robot_ray.io.atomic import atomic_write_with
 
 META_KEY = b"robot_ray.cache"
 COLUMNS_DOC = {
@@ -49,21 +49,13 @@ def shard_table(settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> p
 
 
 def write_shard(directory: str | os.PathLike, settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> Path:
-    """Write one shard atomically: a hidden temporary file in the same directory, then ``os.replace``.
+    """Write one shard atomically (:func:`robot_ray.io.atomic.atomic_write_with`, fsynced).
 
     A crash leaves either the previous state or the whole file, never half a shard under the
     real name; the hidden ``.shard-*.tmp-*`` leftovers are ignored by pyarrow and removed on resume.
     """
-    path = Path(directory) / shard.file
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        pq.write_table(shard_table(settings, shard, frame), tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    table = shard_table(settings, shard, frame)
+    return atomic_write_with(Path(directory) / shard.file, lambda tmp: pq.write_table(table, tmp), fsync=True)
 
 
 def read_shard(directory: str | os.PathLike, shard: Shard) -> pd.DataFrame:

@@ -22,13 +22,20 @@ def _tmp_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
-def atomic_write_with(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` to fill a temporary file, then move it onto ``path`` in one step."""
+def atomic_write_with(path: str | os.PathLike, write: Callable[[Path], None], *, fsync: bool = False) -> Path:
+    """Call ``write(tmp)`` to fill a temporary file, then move it onto ``path`` in one step.
+
+    ``fsync=True`` flushes the file to disk before the move, for files a power loss must not
+    empty (checkpoints, cache shards); it costs a disk round trip per file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_for(path)
     try:
         write(tmp)
+        if fsync:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import uuid
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 
 from robot_ray.errors import RobotRayError
+from robot_ray.io.atomic import atomic_write_bytes, atomic_write_with
 
 __all__ = [
     "is_uri",
@@ -75,8 +76,8 @@ def _join(base: str, rel: str) -> str:
 def write_bytes_atomic(uri: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` so that readers see the old object or the whole new one, never a part.
 
-    Local files: write a temporary sibling, then rename over the target. Object stores publish
-    an object only when its upload completes, so a direct write is already atomic there.
+    Local files: :func:`robot_ray.io.atomic.atomic_write_bytes`. Object stores publish an object
+    only when its upload completes, so a direct write is already atomic there.
 
     Raises:
         RobotRayError: the location cannot be written.
@@ -86,14 +87,7 @@ def write_bytes_atomic(uri: str | os.PathLike, data: bytes) -> None:
     try:
         fs.create_dir(parent, recursive=True)
         if isinstance(fs, pafs.LocalFileSystem):
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write_bytes(path, data)
         else:
             with fs.open_output_stream(path) as f:
                 f.write(data)
@@ -150,6 +144,13 @@ def upload_dir(local: str | os.PathLike, uri: str | os.PathLike) -> int:
     return count
 
 
+def _copy_from(fs: pafs.FileSystem, path: str, local: Path) -> None:
+    """Stream one object to a local file (result files can be larger than we want in memory)."""
+    with fs.open_input_stream(path) as src, open(local, "wb") as dst:
+        while chunk := src.read(1 << 22):
+            dst.write(chunk)
+
+
 def download_dir(uri: str | os.PathLike, local: str | os.PathLike) -> int:
     """Copy every file under ``uri`` (a directory or prefix, or one file) into ``local``.
 
@@ -171,13 +172,7 @@ def download_dir(uri: str | os.PathLike, local: str | os.PathLike) -> int:
             files = _files_under(fs, base)
         for item in files:
             rel = item.path[len(base.rstrip("/")) + 1:]
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
-            with fs.open_input_stream(item.path) as src, open(tmp, "wb") as dst:
-                while chunk := src.read(1 << 22):
-                    dst.write(chunk)
-            os.replace(tmp, target)
+            atomic_write_with(dest / rel, partial(_copy_from, fs, item.path))
     except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(f"cannot download {uri!s} ({exc}): check the URI and your credentials") from exc
     return len(files)

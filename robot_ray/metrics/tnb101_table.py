@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from robot_ray.metrics.matrix import LOG_ATTR
 from robot_ray.benchmarks.tnb101 import canonical_task, task_rows
 from robot_ray.errors import RobotRayError
+from robot_ray.io.atomic import atomic_write_with
 from robot_ray.spaces import tnb101
 
 PUBLISHED_METRICS: tuple[str, ...] = ("zen", "synflow", "epe_nas", "fisher")
@@ -102,11 +103,8 @@ def build_metric_table(
     table = pa.Table.from_pandas(df, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **{f"robot_ray.{k}": v for k, v in meta.items()}})
     path = Path(out_path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        atomic_write_with(path, lambda tmp: pq.write_table(table, tmp))
     except OSError as exc:
         raise RobotRayError(f"cannot write metric table to {str(path)!r}: {exc}") from exc
     return path
