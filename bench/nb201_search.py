@@ -19,10 +19,10 @@ import time
 import numpy as np
 
 from robot_ray.benchmarks import get_benchmark
-from robot_ray.cli import parse_int_list
 from robot_ray.cluster import connect
 from robot_ray.data import data_file
 from robot_ray.metrics.matrix import read_metric_table
+from robot_ray.ranges import parse_int_list
 from robot_ray.runs.loop import run_robot
 from robot_ray.runs.results import write_results
 from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import ray
 
-from robot_ray.cli import parse_int_list
 from robot_ray.precompute import PrecomputeConfig, run_precompute
+from robot_ray.ranges import parse_int_list
 
 
 def main() -> None:

@@ -23,12 +23,12 @@ def main() -> None:
 
     import torch
 
+    from robot_ray.benchmarks.tnb101 import official_arch_strings
     from robot_ray.metrics.tnb101_table import params_flops
     from robot_ray.networks.tnb101 import count_cell
-    from robot_ray.spaces import tnb101
 
     torch.set_num_threads(1)
-    archs = tnb101.official_arch_strings(str(args.data_dir) if args.data_dir else _default_dir())
+    archs = official_arch_strings(str(args.data_dir) if args.data_dir else _default_dir())
     t0 = time.perf_counter()
     params, macs = params_flops(archs)
     dt = time.perf_counter() - t0

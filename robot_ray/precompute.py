@@ -30,7 +30,8 @@ import numpy as np
 import ray
 
 from robot_ray.cache import archs as arch_ids
-from robot_ray.cache.manifest import LOCK, MANIFEST, POOL, CacheSettings, Manifest, Shard, code_versions
+from robot_ray.cache.manifest import (LOCK, MANIFEST, POOL, CacheSettings, Manifest, Shard, code_versions,
+                                      stale_revisions)
 from robot_ray.cache.shards import shard_problem, write_shard
 from robot_ray.errors import RobotRayError
 
@@ -132,7 +133,6 @@ class ShardWorker:
         import torch
 
         from robot_ray.images import load_batch, num_classes
-        from robot_ray.metrics.catalog import stale_revisions
 
         torch.set_num_threads(max(1, int(threads)))
         self.settings = CacheSettings.from_json(settings)

@@ -45,6 +45,14 @@ def load_table(data_dir: str | os.PathLike | None) -> pd.DataFrame:
     return _read(str(data_file(data_dir, "nasbench201", "benchmark.parquet")))
 
 
+@lru_cache(maxsize=4)
+def official_arch_strings(data_dir: str) -> tuple[str, ...]:
+    """The 15,625 cell strings in official NB201 index order, read from the benchmark table."""
+    table = load_table(data_dir)
+    first = table[table["dataset"] == "cifar10"].sort_values("arch_index")
+    return tuple(first["arch_str"].tolist())
+
+
 def load(data_dir: str | os.PathLike | None, dataset: str = "cifar10", *, objective: str = "robot") -> TabularBenchmark:
     """NB201 benchmark for one dataset.
 

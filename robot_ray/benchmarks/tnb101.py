@@ -64,6 +64,14 @@ def load_table(data_dir: str | os.PathLike | None) -> pd.DataFrame:
     return _read(str(data_file(data_dir, *TABLE_PARTS)))
 
 
+@lru_cache(maxsize=4)
+def official_arch_strings(data_dir: str) -> tuple[str, ...]:
+    """The 4,096 canonical cell strings in official id order, read from the benchmark table."""
+    table = load_table(data_dir)
+    first = table[table["task"] == table["task"].iloc[0]].sort_values("arch_index")
+    return tuple(tnb101.canonical(a) for a in first["tnb_arch_str"])
+
+
 def task_rows(data_dir: str | os.PathLike | None, task: str) -> pd.DataFrame:
     """The 4,096 rows of one task in official id order (checked to cover ids 0..4095)."""
     task = canonical_task(task)

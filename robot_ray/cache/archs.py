@@ -3,7 +3,8 @@
 SPEC is a list ``1,5,9``, ranges ``0-99`` (mixable: ``0-9,42``), ``all``, or ``sample:N[:seed]``
 (seed 0 by default). What an id means depends on the space (recorded as ``settings.ids``):
 
-- NB201 with a data directory: ``official``, the NAS-Bench-201 index (``official_arch_strings``).
+- NB201 with a data directory: ``official``, the NAS-Bench-201 index
+  (:func:`robot_ray.benchmarks.nb201.official_arch_strings`).
 - NB201 on ``digits`` without a data directory: ``product``, :func:`robot_ray.spaces.nb201.product_index`
   (no benchmark table to map ids; the cell string in the ``arch`` column is the same either way).
 - DARTS: ``pool``, the row of the cache's ``_pool.parquet``. ``sample:N:seed`` draws N genotypes
@@ -23,6 +24,7 @@ import pandas as pd
 
 from robot_ray.cache.manifest import POOL
 from robot_ray.errors import RobotRayError
+from robot_ray.ranges import parse_int_list
 
 _SAMPLE = re.compile(r"^sample:(\d+)(?::(\d+))?$")
 SPACES_WITH_IDS = ("nb201", "darts")
@@ -44,8 +46,6 @@ def parse_arch_spec(text: str) -> ArchSpec:
     Raises:
         RobotRayError: malformed SPEC.
     """
-    from robot_ray.cli import parse_int_list
-
     spec = (text or "").strip()
     if spec == "all":
         return ArchSpec("all")
@@ -100,9 +100,10 @@ def nb201_strings(ids: np.ndarray, kind: str, data_dir: str | os.PathLike | None
     from robot_ray.spaces import nb201
 
     if kind == "official":
+        from robot_ray.benchmarks.nb201 import official_arch_strings
         from robot_ray.data import resolve_data_dir
 
-        table = nb201.official_arch_strings(str(resolve_data_dir(data_dir)))
+        table = official_arch_strings(str(resolve_data_dir(data_dir)))
         return [table[int(i)] for i in ids]
     return [nb201.format_arch(nb201.from_product_index(int(i))) for i in ids]
 

@@ -109,6 +109,15 @@ class CacheSettings:
         return out
 
 
+def stale_revisions(settings: CacheSettings) -> list[str]:
+    """``"swap (cache revision 1, this code 2)"`` for each metric of a cache computed under another revision."""
+    from robot_ray.metrics.catalog import revisions_of  # loads torch: only when a cache is checked
+
+    current = revisions_of(settings.metrics)
+    return [f"{n} (cache revision {settings.revision(n)}, this code {current.get(n, 1)})"
+            for n in settings.metrics if settings.revision(n) != current.get(n, 1)]
+
+
 @dataclass
 class Shard:
     """One planned shard: its arch ids (sorted) and, once written, where and how long it took."""

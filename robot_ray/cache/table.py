@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robot_ray.cache.manifest import Manifest
+from robot_ray.cache.manifest import Manifest, stale_revisions
 from robot_ray.cache.shards import BadShard, iter_shard_batches, read_shard, shard_problem
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import ColumnScan, MetricMatrix
@@ -137,8 +137,6 @@ def _column(batch, name: str) -> np.ndarray:
 
 
 def _complete_manifest(directory: Path) -> tuple[Manifest, str]:
-    from robot_ray.metrics.catalog import stale_revisions
-
     manifest = Manifest.load(directory)
     stale = stale_revisions(manifest.settings)
     if stale:

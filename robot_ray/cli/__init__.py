@@ -12,6 +12,7 @@ import importlib
 import click
 
 from robot_ray.errors import RobotRayError
+from robot_ray.ranges import parse_int_list  # noqa: F401  (subcommands import it from here)
 
 
 class _Group(click.Group):
@@ -27,27 +28,6 @@ class _Group(click.Group):
 @click.version_option(package_name="robot-ray")
 def main() -> None:
     """RoBoT training-free NAS on Ray: precompute metrics, search, compare, report."""
-
-
-def parse_int_list(spec: str, *, what: str = "seeds") -> list[int]:
-    """``"10-19"``, ``"1,5,9"`` or ``"0-3,7"`` -> list of ints."""
-    out: list[int] = []
-    try:
-        for part in spec.split(","):
-            part = part.strip()
-            if "-" in part[1:]:
-                lo, hi = part.split("-", 1) if not part.startswith("-") else (part, "")
-                lo_i, hi_i = int(lo), int(hi)
-                if hi_i < lo_i:
-                    raise ValueError
-                out.extend(range(lo_i, hi_i + 1))
-            elif part:
-                out.append(int(part))
-    except ValueError:
-        raise RobotRayError(f"malformed {what} {spec!r}: use a list like 1,5,9 or a range like 10-19") from None
-    if not out:
-        raise RobotRayError(f"no {what} in {spec!r}")
-    return out
 
 
 # Modules that define subcommands (each does ``@main.command()``); imported for registration.

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from robot_ray.cli import main, parse_int_list
+from robot_ray.cli import main
 from robot_ray.errors import RobotRayError
+from robot_ray.ranges import parse_int_list
 
 _ALL_BASELINES = "rs,rea,reinforce,weaknas,single-metric"
 

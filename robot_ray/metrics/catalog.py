@@ -13,15 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from robot_ray.metrics.passes import SWAP_SAMPLES
 from robot_ray.metrics.registry import Metric, MetricRegistry
-
-if TYPE_CHECKING:
-    from robot_ray.cache.manifest import CacheSettings
 
 NAN = float("nan")
 
@@ -204,13 +201,6 @@ def revisions_of(names: Iterable[str], registry: MetricRegistry | None = None) -
     registry does not hold (columns of a user-supplied metric table) have none."""
     reg = registry or default_registry()
     return {n: reg.get(n).revision for n in names if n in reg and reg.get(n).revision != 1}
-
-
-def stale_revisions(settings: CacheSettings) -> list[str]:
-    """``"swap (cache revision 1, this code 2)"`` for each metric of a cache computed under another revision."""
-    current = revisions_of(settings.metrics)
-    return [f"{n} (cache revision {settings.revision(n)}, this code {current.get(n, 1)})"
-            for n in settings.metrics if settings.revision(n) != current.get(n, 1)]
 
 
 def default_registry() -> MetricRegistry:

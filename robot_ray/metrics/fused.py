@@ -5,24 +5,22 @@ forward on the real batch (plus the backward passes they need, sharing one autog
 ``synflow`` has its own linearised float64 pass; ``zen`` and ``swap``/``swap_reg`` share one
 Gaussian-initialised copy; ``params`` needs no pass. Every pass works on a fresh copy of the
 network, so the numbers equal those of each metric computed alone.
+
+The grouping itself is :func:`robot_ray.metrics.registry.evaluate` (beside ``Metric``, so a
+metric called alone needs nothing from here); this module resolves names against a registry,
+the built-in one by default.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
 from robot_ray.metrics.catalog import default_registry
-from robot_ray.metrics.passes import count_params, run_data_pass, run_gaussian_pass, run_synflow_pass
-from robot_ray.metrics.registry import Metric, MetricRegistry
+from robot_ray.metrics.registry import MetricRegistry, evaluate
 
-log = logging.getLogger(__name__)
-
-_RECOVERABLE = (RuntimeError, ValueError, FloatingPointError, ArithmeticError, np.linalg.LinAlgError)
 _DEFAULT: MetricRegistry | None = None
 
 
@@ -53,37 +51,4 @@ def compute_metrics(network: nn.Module, batch: Sequence[torch.Tensor], names: It
     Raises:
         RobotRayError: an unknown metric name.
     """
-    metrics = (registry or _default()).resolve(names)
-    x, y = batch
-    groups: dict[str, list[Metric]] = {}
-    for m in metrics:
-        groups.setdefault(m.group, []).append(m)
-    out: dict[str, float] = {}
-    for group, members in groups.items():
-        needs = frozenset().union(*(m.needs for m in members))
-        try:
-            rec = _run(group, network, x, y, needs, seed, device)
-        except _RECOVERABLE as err:
-            log.warning("metric pass %r failed for %s: %s: %s; reporting NaN", group,
-                        ", ".join(m.name for m in members), type(err).__name__, err)
-            out.update({m.name: float("nan") for m in members})
-            continue
-        for m in members:
-            try:
-                out[m.name] = float(m.finish(rec, m.options))
-            except _RECOVERABLE as err:
-                log.warning("metric %r failed: %s: %s; reporting NaN", m.name, type(err).__name__, err)
-                out[m.name] = float("nan")
-    return {m.name: out[m.name] for m in metrics}
-
-
-def _run(group: str, network: nn.Module, x: torch.Tensor, y: torch.Tensor, needs: frozenset[str],
-         seed: int, device: str | torch.device) -> dict:
-    if group == "data":
-        return run_data_pass(network, x, y, needs, device)
-    if group == "synflow":
-        return run_synflow_pass(network, tuple(x.shape), device)
-    if group == "gaussian":
-        return run_gaussian_pass(network, x, needs, seed, device)
-    assert group == "static", group
-    return {"params": count_params(network)}
+    return evaluate(network, batch, (registry or _default()).resolve(names), device=device, seed=seed)

@@ -222,3 +222,16 @@ def _swap(net: nn.Module, x: torch.Tensor) -> float:
     if words.shape[1] == 1:  # batch <= 64: one word per neuron; a hash table beats np.unique's sort 8x
         return float(pd.unique(words[:, 0]).size)
     return float(np.unique(words, axis=0).shape[0])
+
+
+def run_pass(group: str, network: nn.Module, x: torch.Tensor, y: torch.Tensor, needs: frozenset[str],
+             seed: int, device: str | torch.device) -> dict[str, Any]:
+    """Run the shared pass ``group`` once, recording what ``needs`` asks for."""
+    if group == "data":
+        return run_data_pass(network, x, y, needs, device)
+    if group == "synflow":
+        return run_synflow_pass(network, tuple(x.shape), device)
+    if group == "gaussian":
+        return run_gaussian_pass(network, x, needs, seed, device)
+    assert group == "static", group
+    return {"params": count_params(network)}

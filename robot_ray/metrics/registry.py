@@ -1,20 +1,29 @@
 """An explicit registry of training-free metrics by name.
 
 A :class:`Metric` says which shared pass computes it (``group``), what that pass must record
-for it (``needs``) and how to turn the pass's records into one float (``finish``). The fused
-engine (:mod:`robot_ray.metrics.fused`) runs each needed pass once for all requested metrics.
+for it (``needs``) and how to turn the pass's records into one float (``finish``).
+:func:`evaluate` runs each needed pass once for a list of metrics; it lives here, beside
+``Metric``, so that a metric called alone needs nothing above this module
+(:func:`robot_ray.metrics.fused.compute_metrics` is the same by name, against a registry).
 Registries are plain objects: build one with :func:`robot_ray.metrics.catalog.default_registry`
-or your own list; nothing is filled in at import time.
+or your own list; nothing is filled in at import time. This module does not import torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from robot_ray.errors import RobotRayError
+
+log = logging.getLogger(__name__)
+
+_RECOVERABLE = (RuntimeError, ValueError, FloatingPointError, ArithmeticError, np.linalg.LinAlgError)
 
 GROUPS: tuple[str, ...] = ("data", "synflow", "gaussian", "static")
 """Shared passes: ``data`` = default-init weights, BN in train mode, the real batch;
@@ -56,10 +65,7 @@ class Metric:
 
     def __call__(self, model, batch, *, device: str = "cpu", seed: int = 0) -> float:
         """This metric alone: ``fn(model, batch, *, device) -> float``."""
-        from robot_ray.metrics.fused import compute_metrics
-
-        return compute_metrics(model, batch, [self.name], device=device, seed=seed,
-                               registry=MetricRegistry([self]))[self.name]
+        return evaluate(model, batch, [self], device=device, seed=seed)[self.name]
 
 
 class MetricRegistry:
@@ -118,3 +124,35 @@ class MetricRegistry:
 
     def __len__(self) -> int:
         return len(self._metrics)
+
+
+def evaluate(network, batch: Sequence[Any], metrics: Sequence[Metric], *, device: Any = "cpu",
+             seed: int = 0) -> dict[str, float]:
+    """``{name: value}`` of ``metrics`` on ``network``, each shared pass run once for all of them.
+
+    Arguments and NaN rules are those of :func:`robot_ray.metrics.fused.compute_metrics`, which
+    resolves names to ``metrics`` and calls this.
+    """
+    from robot_ray.metrics.passes import run_pass  # torch: only when something is computed
+
+    x, y = batch
+    groups: dict[str, list[Metric]] = {}
+    for m in metrics:
+        groups.setdefault(m.group, []).append(m)
+    out: dict[str, float] = {}
+    for group, members in groups.items():
+        needs = frozenset().union(*(m.needs for m in members))
+        try:
+            rec = run_pass(group, network, x, y, needs, seed, device)
+        except _RECOVERABLE as err:
+            log.warning("metric pass %r failed for %s: %s: %s; reporting NaN", group,
+                        ", ".join(m.name for m in members), type(err).__name__, err)
+            out.update({m.name: float("nan") for m in members})
+            continue
+        for m in members:
+            try:
+                out[m.name] = float(m.finish(rec, m.options))
+            except _RECOVERABLE as err:
+                log.warning("metric %r failed: %s: %s; reporting NaN", m.name, type(err).__name__, err)
+                out[m.name] = float("nan")
+    return {m.name: out[m.name] for m in metrics}

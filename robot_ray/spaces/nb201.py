@@ -1,14 +1,14 @@
 """NAS-Bench-201: 5 ops on 6 edges, 15,625 cells, ids in the benchmark's official order.
 
-Official ids come from the benchmark table (``nasbench201/benchmark.parquet``); without a data
-directory the space still parses, formats, samples and builds cells, using the product index
-(edge ops as base-5 digits) only where no official id exists.
+Official ids come from the benchmark table (``nasbench201/benchmark.parquet``, read by
+:func:`robot_ray.benchmarks.nb201.official_arch_strings`: spaces sit below benchmarks and never
+read their tables); without a data directory the space still parses, formats, samples and
+builds cells, using the product index (edge ops as base-5 digits) only where no official id exists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 
@@ -57,13 +57,3 @@ def connected(arch: str) -> bool:
 def sample_cells(rng: np.random.Generator, n: int) -> list[tuple[str, ...]]:
     """``n`` distinct cells drawn uniformly without replacement."""
     return cell_lib.sample_cells(rng, n, OPS, space=NAME)
-
-
-@lru_cache(maxsize=4)
-def official_arch_strings(data_dir: str) -> tuple[str, ...]:
-    """The 15,625 cell strings in official NB201 index order, read from the benchmark table."""
-    from robot_ray.benchmarks.nb201 import load_table
-
-    table = load_table(data_dir)
-    first = table[table["dataset"] == "cifar10"].sort_values("arch_index")
-    return tuple(first["arch_str"].tolist())

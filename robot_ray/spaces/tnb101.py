@@ -16,15 +16,16 @@ The shared table confirms this reading: the 169 cells whose output is unreachabl
 the rows at chance level with NASLib's zen sentinel -1e8.
 
 Official ids (0..4095) are row positions of NASLib's ``archs_transbench101_micro.json`` and come
-from the benchmark table; without it the space still parses, formats and samples cells, using the
-product index (edge digits as base-4 numbers) where no official id exists.
+from the benchmark table (read by :func:`robot_ray.benchmarks.tnb101.official_arch_strings`:
+spaces sit below benchmarks and never read their tables); without it the space still parses,
+formats and samples cells, using the product index (edge digits as base-4 numbers) where no
+official id exists.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 
@@ -150,13 +151,3 @@ def connected(arch: str) -> bool:
 def sample_cells(rng: np.random.Generator, n: int) -> list[tuple[str, ...]]:
     """``n`` distinct cells drawn uniformly without replacement."""
     return cell_lib.sample_cells(rng, n, OPS, space=NAME)
-
-
-@lru_cache(maxsize=4)
-def official_arch_strings(data_dir: str) -> tuple[str, ...]:
-    """The 4,096 canonical cell strings in official id order, read from the benchmark table."""
-    from robot_ray.benchmarks.tnb101 import load_table
-
-    table = load_table(data_dir)
-    first = table[table["task"] == table["task"].iloc[0]].sort_values("arch_index")
-    return tuple(canonical(a) for a in first["tnb_arch_str"])

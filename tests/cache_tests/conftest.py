@@ -11,7 +11,7 @@ from cache_helpers import BATCH, METRICS, REF_IDS, SIZE
 def reference(data_dir) -> pd.DataFrame:
     """compute_archs on archs 0..15 in this process: what every cache must equal."""
     from robot_ray.metrics.compute import compute_archs
-    from robot_ray.spaces.nb201 import official_arch_strings
+    from robot_ray.benchmarks.nb201 import official_arch_strings
 
     archs = list(official_arch_strings(str(data_dir))[:REF_IDS])
     return compute_archs("nb201", archs, dataset="cifar10", metrics=METRICS, batch_size=BATCH, seed=0,

@@ -90,7 +90,7 @@ def test_revised_metric_cache_end_to_end(tmp_path, data_dir, local_ray, monkeypa
     resumed; a newer definition warns on read, and a worker whose code differs refuses to compute."""
     from robot_ray.metrics import catalog
     from robot_ray.metrics.compute import compute_archs
-    from robot_ray.spaces.nb201 import official_arch_strings
+    from robot_ray.benchmarks.nb201 import official_arch_strings
 
     out = tmp_path / "c"
     cfg = config(out, data_dir, archs="0-5", metrics=("params", "swap", "swap_reg"))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from robot_ray.benchmarks.nb201 import official_arch_strings
 from robot_ray.errors import RobotRayError
 from robot_ray.spaces import nb201
 
 
 def test_all_official_strings_round_trip(data_dir):
-    archs = nb201.official_arch_strings(str(data_dir))
+    archs = official_arch_strings(str(data_dir))
     assert len(archs) == nb201.NUM_ARCHS == 15625
     cells = [nb201.parse_arch(a) for a in archs]
     assert [nb201.format_arch(c) for c in cells] == list(archs)

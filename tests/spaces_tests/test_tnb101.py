@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from robot_ray.benchmarks import get_benchmark
-from robot_ray.benchmarks.tnb101 import TASKS, load, load_table, value_ranks
+from robot_ray.benchmarks.tnb101 import TASKS, load, load_table, official_arch_strings, value_ranks
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import read_metric_table
 from robot_ray.metrics.tnb101_table import build_metric_table, metric_table, params_flops, published_metrics
@@ -51,7 +51,7 @@ def test_digit_order_is_cell_edge_order():
 
 
 def test_official_strings_from_table(data_dir, scene):
-    assert tnb101.official_arch_strings(str(data_dir)) == tuple(scene["arch_str"])
+    assert official_arch_strings(str(data_dir)) == tuple(scene["arch_str"])
 
 
 @pytest.mark.parametrize(
