@@ -10,3 +10,10 @@ from __future__ import annotations
 
 class RobotRayError(ValueError):
     """A problem with the user's input or environment, with the fix in the message."""
+
+
+class RunInterrupted(Exception):
+    """A run stopped by SIGINT/SIGTERM before its end: a state to resume, not a result.
+
+    The CLI prints how to resume and exits 130; no summary is written.
+    """

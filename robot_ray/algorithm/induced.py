@@ -5,9 +5,8 @@ weight vector whose a(w) was already queried teaches the GP nothing it did not k
 searcher screens candidate weight vectors with :class:`InducedArchs` to propose only ones that
 induce an unqueried architecture.
 
-The pool matrix lives in the driver process, not in the searcher's checkpoint (a 10^7-row pool
-is 440 MB): searchers hold its fingerprint, and the driver registers the matrix under that
-fingerprint before it builds or restores them (:func:`register`, :func:`lookup`).
+The fingerprint identifies a pool's content: a searcher restored from a checkpoint reloads its
+matrix from the recorded source and refuses to continue on a different one.
 """
 
 from __future__ import annotations
@@ -27,12 +26,20 @@ ROW_CHUNK = 16_384
 class InducedArchs:
     """a(w) for a batch of weight vectors over a metric matrix X (N, M), ties to the lowest row."""
 
-    def __init__(self, X: np.ndarray, arch_ids: np.ndarray) -> None:
+    def __init__(self, X: np.ndarray, arch_ids: np.ndarray, *, fingerprint: bool = True) -> None:
         if X.ndim != 2 or len(X) != len(arch_ids) or len(X) == 0:
             raise RobotRayError(f"metric matrix {X.shape} and {len(arch_ids)} arch ids do not form a pool")
         self.X = X
         self.arch_ids = np.asarray(arch_ids)
-        self.fingerprint = fingerprint(X, self.arch_ids)
+        self._fingerprint = None
+        if fingerprint:
+            self._fingerprint = _fingerprint(X, self.arch_ids)
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = _fingerprint(self.X, self.arch_ids)
+        return self._fingerprint
 
     @property
     def num_archs(self) -> int:
@@ -66,21 +73,23 @@ def fingerprint(X: np.ndarray, arch_ids: np.ndarray) -> str:
     return h.hexdigest()
 
 
-_POOLS: dict[str, InducedArchs] = {}
+LOCAL_SD = 0.1
+"""Spread of the local candidates around a repeated proposal, as a fraction of the weight range."""
 
 
-def register(pool: InducedArchs) -> str:
-    """Make ``pool`` findable by searchers in this process; returns its fingerprint."""
-    _POOLS[pool.fingerprint] = pool
-    return pool.fingerprint
+def candidate_weights(w0: np.ndarray, k: int, bounds: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
+    """2k float32 candidate weight vectors: k quasi-random over the box, k around ``w0``.
+
+    What replaces a proposal that repeats a known architecture: the spread finds other
+    regions, the local ones the neighbouring cells of the piecewise-constant a(w).
+    """
+    from scipy.stats import qmc
+
+    lo, hi = bounds
+    m = len(w0)
+    spread = qmc.Sobol(m, seed=rng).random(k) * (hi - lo) + lo
+    local = np.clip(np.asarray(w0) + rng.normal(0.0, LOCAL_SD * (hi - lo), size=(k, m)), lo, hi)
+    return np.concatenate([spread, local]).astype(np.float32)
 
 
-def lookup(key: str) -> InducedArchs:
-    try:
-        return _POOLS[key]
-    except KeyError:
-        raise RobotRayError(
-            f"the metric pool {key[:12]}... this searcher was built on is not loaded in this process: "
-            "resume through `robot-ray search --resume OUT` (or call robot_ray.algorithm.induced.register with the "
-            "same metric matrix first); a changed metric table cannot continue an old search"
-        ) from None
+_fingerprint = fingerprint

@@ -1,14 +1,13 @@
 """RoBoT's steps shared by the plain loop and the Ray path, so both run the same algorithm.
 
 explore: a(w) = the pool's argmax of X.w; exploit: the next-ranked unseen architectures under
-the best weight vector. The best weight vector is the one whose a(w) had the highest queried
-value; on a tie the later proposal wins (as in the paper's code).
+the best weight vector (chosen by the searcher: highest queried value, the later proposal on a
+tie, as in the paper's code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,21 +43,3 @@ def greedy_candidates(
             if len(out) == count:
                 break
     return out
-
-
-@dataclass
-class BestWeights:
-    """Running best weight vector of the BO stage."""
-
-    weights: np.ndarray | None = None
-    value: float = -np.inf
-
-    def update(self, w: Sequence[float], value: float) -> None:
-        if self.weights is None or value >= self.value:
-            self.weights = np.asarray(w, dtype=np.float32)
-            self.value = float(value)
-
-    def as_dict(self, names: Sequence[str]) -> dict[str, float] | None:
-        if self.weights is None:
-            return None
-        return {n: float(v) for n, v in zip(names, self.weights)}

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from robot_ray.benchmarks.base import TabularBenchmark
+from robot_ray.benchmarks.base import Benchmark, Query, TabularBenchmark
 from robot_ray.data import data_file
 from robot_ray.errors import RobotRayError
 from robot_ray.spaces import nb201
@@ -80,3 +80,34 @@ def load(data_dir: str | os.PathLike | None, dataset: str = "cifar10", *, object
         test_name="test_acc_200ep",
         canonicalize=nb201.canonical,
     )
+
+
+class ProductPool(Benchmark):
+    """NB201 cells named by product index (no table needed), answered only by a live objective.
+
+    What a cache precomputed without the benchmark table (``ids="product"``) is keyed by.
+    """
+
+    space = nb201.NAME
+    value_name = "val_acc_live"
+    test_name = "test_acc_live"
+    tabular = False
+
+    def __init__(self, dataset: str = "digits") -> None:
+        self.dataset = dataset
+
+    @property
+    def num_archs(self) -> int:
+        return nb201.NUM_ARCHS
+
+    def arch(self, arch_id: int) -> str:
+        return nb201.format_arch(nb201.from_product_index(self.check_id(arch_id)))
+
+    def arch_id(self, arch: str) -> int:
+        return nb201.product_index(nb201.parse_arch(arch))
+
+    def query(self, arch_id: int) -> Query:
+        raise RobotRayError(
+            "NB201 cells named by product index have no table: they are evaluated by training them "
+            "(a live objective), or search a cache precomputed with the benchmark table (official ids)"
+        )

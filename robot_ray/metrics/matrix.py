@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,12 +37,18 @@ class MetricMatrix:
         names: the M metric names, in column order.
         values: float32 ``(N, M)`` in [0, 1]; 1 = best value of the metric in the pool.
         notes: human-readable lines on transforms and replaced values.
+        source: where it was loaded from (a :class:`robot_ray.metric_sources.MetricSource`), so a
+            searcher can checkpoint the reference instead of the matrix; None if built in memory.
+        archs: what names the rows (a benchmark: ``arch(id) -> str``, ``arch_id(str) -> int``);
+            None if unknown.
     """
 
     arch_ids: np.ndarray
     names: tuple[str, ...]
     values: np.ndarray
     notes: tuple[str, ...] = field(default=())
+    source: Any = field(default=None, compare=False)
+    archs: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         assert self.values.shape == (len(self.arch_ids), len(self.names))

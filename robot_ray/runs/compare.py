@@ -7,7 +7,7 @@ put in the object store once; each Ray task runs a chunk of seeds of one method 
 plain query rows (not ledgers, which would ship the whole benchmark back); the driver replays
 them into ledgers, so budget accounting stays the ledger's.
 
-``robot`` is not a baseline: it resolves lazily to ``robot_ray.runs.loop:run_robot`` inside
+``robot`` is not a baseline: it resolves lazily to ``robot_ray.runs.robot:robot_runner`` inside
 the worker, or to any callable (or ``"module:attr"`` string) passed in ``runners``.
 """
 
@@ -27,14 +27,15 @@ import ray
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Query, TabularBenchmark
 from robot_ray.errors import RobotRayError
-from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
+from robot_ray.metric_sources import MetricSource
+from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.baselines import METHODS, NEEDS_METRICS, canonical_name
 from robot_ray.algorithm.ledger import QueryLedger
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.runs.results import write_results
 
 ROBOT = "robot"
-ROBOT_RUNNER = "robot_ray.runs.loop:run_robot"
+ROBOT_RUNNER = "robot_ray.runs.robot:robot_runner"
 SINGLE = "single_metric"
 LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {"nb201": ("synflow", "snip", "nwot", "zen")}
@@ -88,26 +89,26 @@ def load_metric_matrix(
     table: str | os.PathLike | None = None,
     num_archs: int | None = None,
 ) -> MetricMatrix:
-    """The normalised metric matrix of one dataset (a task, for TNB101) from a metric table.
+    """The normalised metric matrix of one dataset (a task, for TNB101), through
+    :class:`~robot_ray.metric_sources.MetricSource` like every search.
 
     Args:
-        table: a Parquet metric table; default the published table of ``space`` in the data dir.
+        table: a Parquet metric table or cache; default the published table of ``space``.
+        num_archs: when given, the matrix must cover exactly this many architectures (every
+            baseline ranks the whole benchmark).
     """
-    import pandas as pd
+    from robot_ray.data import resolve_data_dir
 
-    if table is None:
-        from robot_ray.runs.search import published_metric_table
-
-        source = published_metric_table(space, dataset, data_dir, metrics)
-        return read_metric_table(source, list(metrics), dataset=dataset, num_archs=num_archs)
-    frame = pd.read_parquet(table) if Path(table).exists() else None
-    if frame is None:
-        raise RobotRayError(f"metric table {str(table)!r} does not exist: fix --metric-table")
-    if "task" in frame.columns and "dataset" not in frame.columns:
-        frame = frame[frame["task"] == dataset]
-        if frame.empty:
-            raise RobotRayError(f"metric table {str(table)!r} has no rows for task {dataset!r}")
-    return read_metric_table(frame, list(metrics), dataset=dataset, num_archs=num_archs)
+    resolved = resolve_data_dir(data_dir, required=False)
+    source = MetricSource(space, tuple(metrics), dataset, None if table is None else str(table),
+                          None if resolved is None else str(resolved))
+    matrix = source.load()
+    if num_archs is not None and matrix.num_archs != num_archs:
+        raise RobotRayError(
+            f"metric table {table or 'published'} covers {matrix.num_archs} archs, the benchmark has {num_archs}: "
+            "finish the precompute (rerun it to resume) or pick the matching table"
+        )
+    return matrix
 
 
 def resolve_runner(key: str, runners: Mapping[str, Runner | str] | None = None) -> Runner:

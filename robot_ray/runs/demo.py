@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from robot_ray.benchmarks.base import Benchmark, Query
-from robot_ray.errors import RobotRayError
-from robot_ray.spaces import nb201
 
 DEMO_METRICS = ("synflow", "nwot", "snip", "grad_norm")
 
@@ -45,37 +42,13 @@ class DemoConfig:
     progress: bool = True
 
 
-class NB201Pool(Benchmark):
-    """NB201 cells named by product index, answered only by a live objective."""
-
-    space = nb201.NAME
-    dataset = "digits"
-    value_name = "val_acc_live"
-    test_name = "test_acc_live"
-    tabular = False
-
-    @property
-    def num_archs(self) -> int:
-        return nb201.NUM_ARCHS
-
-    def arch(self, arch_id: int) -> str:
-        return nb201.format_arch(nb201.from_product_index(self.check_id(arch_id)))
-
-    def arch_id(self, arch: str) -> int:
-        return nb201.product_index(nb201.parse_arch(arch))
-
-    def query(self, arch_id: int) -> Query:
-        raise RobotRayError("the embedded pool has no table: its architectures are trained by the live objective")
-
-
 def run_demo(config: DemoConfig) -> dict[str, Any]:
     """Run the embedded live search; returns the summary (also written to ``config.out``)."""
-    from robot_ray.cache import read_cache_table
-    from robot_ray.metrics.matrix import read_metric_table
+    from robot_ray.metric_sources import MetricSource
     from robot_ray.precompute import PrecomputeConfig, run_precompute
     from robot_ray.report import make_report
     from robot_ray.runs.results import write_results
-    from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
+    from robot_ray.runs.robot import RobotSettings, TuneSettings, run_robot
     from robot_ray.train import LiveObjective
 
     started = time.time()
@@ -89,16 +62,16 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
             progress=config.progress,
         )
     )
-    matrix = read_metric_table(read_cache_table(cache), list(config.metrics))
-    bench = NB201Pool()
+    matrix = MetricSource("nb201", tuple(config.metrics), "digits", str(cache)).load()
+    bench = matrix.archs  # a ProductPool: the cache is keyed by NB201 product index
     objective = LiveObjective(
         "nb201", [bench.arch(i) for i in range(bench.num_archs)], "digits", seed=config.seed,
         epochs=config.epochs, batch_size=config.train_batch_size, lr=config.lr,
         size={"channels": config.channels, "cells": config.cells},
     )
-    ray_config = RayRobotConfig(budget=config.budget, trial_resources={"cpu": config.trial_cpus})
-    runs = run_robot_ray(
-        bench, matrix, [config.seed], ray_config, out_dir=out, objective=objective, progress=config.progress
+    runs = run_robot(
+        bench, matrix, [config.seed], RobotSettings(budget=config.budget), objective=objective, out_dir=out,
+        tune_settings=TuneSettings(trial_resources={"cpu": config.trial_cpus}), progress=config.progress,
     )
     summary = write_results(
         out, runs, method="robot", space=bench.space, dataset=bench.dataset, objective=bench.value_name,

@@ -19,7 +19,8 @@ from robot_ray import __version__
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Benchmark
 from robot_ray.errors import RobotRayError
-from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
+from robot_ray.metric_sources import MetricSource
+from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.io.atomic import atomic_write_json
 from robot_ray.runs.results import write_results
@@ -143,62 +144,18 @@ def load_benchmark(config: SearchConfig) -> Benchmark:
 
 def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
     """The metric matrix: ``--cache`` if given, else the space's published metric table."""
+    return metric_source(config, benchmark).load(benchmark)
+
+
+def metric_source(config: SearchConfig, benchmark: Benchmark) -> MetricSource:
+    """Where this search's metrics come from (recorded in the searchers' checkpoints)."""
+    from robot_ray.data import resolve_data_dir
+
     if not config.metrics:
         raise RobotRayError("no metrics given: pass --metrics, e.g. synflow,snip,nwot,zen")
-    if config.cache:
-        # a robot-ray cache directory (manifest + shards), or any Parquet metric table
-        # (arch_id + metric columns: the published reference table, a user-supplied one)
-        if Path(config.cache, "_manifest.json").is_file():
-            from robot_ray.cache import Manifest, read_cache_matrix
-
-            check_cache_matches(Manifest.load(config.cache).settings.to_json(), benchmark, config.cache)
-            # shard by shard into one float32 matrix: no DataFrame of the pool, no float64 copy
-            return read_cache_matrix(config.cache, list(config.metrics))
-        return read_metric_table(config.cache, list(config.metrics), dataset=benchmark.dataset)
-    source = published_metric_table(config.space, benchmark.dataset, config.data_dir, config.metrics)
-    return read_metric_table(source, list(config.metrics), dataset=benchmark.dataset)
-
-
-def published_metric_table(space: str, dataset: str, data_dir: str | os.PathLike | None, metrics) -> Any:
-    """The published metric table of a space (a path or DataFrame for ``read_metric_table``).
-
-    NB201: the reference scores (all three datasets; filtered by dataset). DARTS: NB301-725's 12
-    proxies. TNB101: the task's full-coverage proxies plus our params/flops.
-    """
-    if space == "nb201":
-        from robot_ray.data import data_file
-
-        return data_file(data_dir, "nasbench201", "reference_metrics.parquet")
-    if space == "darts":
-        from robot_ray.benchmarks.nb301 import metric_table
-
-        return metric_table(data_dir, list(metrics))
-    if space == "tnb101_micro":
-        from robot_ray.metrics.tnb101_table import metric_table
-
-        return metric_table(data_dir, dataset)
-    raise RobotRayError(f"no published metric table for space {space!r}: pass --cache")
-
-
-def check_cache_matches(settings: dict[str, Any], benchmark: Benchmark, path: str) -> None:
-    """A cache computed for another space, or keyed by other ids, would be silently wrong: refuse it.
-
-    The metrics' dataset may differ from the benchmark's (e.g. CIFAR-100 metrics searched against
-    the paper's CIFAR-10 objective); that is the user's choice and is recorded in the summary.
-    """
-    space = settings.get("space")
-    if space is not None and space != benchmark.space:
-        raise RobotRayError(
-            f"cache {path!r} holds {space} architectures, the search is over {benchmark.space}: "
-            f"pass --space {space} or a cache precomputed for {benchmark.space}"
-        )
-    ids = settings.get("ids")
-    if benchmark.tabular and ids in ("product", "pool"):
-        hint = (
-            "precompute it with --data-dir so its ids are the official NB201 ones"
-            if benchmark.space == "nb201" else "its ids are rows of its own sampled pool, not of the benchmark table"
-        )
-        raise RobotRayError(f"cache {path!r} is keyed by {ids} ids, the {benchmark.space} table by its own: {hint}")
+    data_dir = resolve_data_dir(config.data_dir, required=False)
+    return MetricSource(benchmark.space, tuple(config.metrics), benchmark.dataset, config.cache,
+                        None if data_dir is None else str(data_dir))
 
 
 def live_objective(config: SearchConfig, benchmark: Benchmark):
@@ -226,37 +183,18 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
     """Run the configured method; ``objective`` (a live one) answers queries instead of the table."""
     if config.method == "robot":
         assert metrics is not None
-        if config.use_ray:
-            from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
+        from robot_ray.runs.robot import RobotSettings, TuneSettings, run_robot
 
-            ray_config = RayRobotConfig(
-                budget=config.budget,
-                bo_rounds=config.bo_rounds,
-                init_trials=config.init_trials,
-                acquisition=config.acquisition,
-                repeats=config.repeats,
-                initial=config.initial,
-                per_seed_concurrency=config.per_seed_concurrency,
-                trial_resources=dict(config.trial_resources),
-            )
-            return run_robot_ray(
-                benchmark, metrics, list(config.seeds), ray_config,
-                out_dir=config.out, progress=config.progress, resume=config.resume, objective=objective,
-            )
-        from robot_ray.runs.loop import run_robot
-
-        if objective is not None:
-            from robot_ray.benchmarks.pool import TrainedPool
-
-            benchmark = TrainedPool(benchmark, objective)
-        return [
-            run_robot(
-                benchmark, config.budget, s, metrics=metrics, bo_rounds=config.bo_rounds,
-                init_trials=config.init_trials, acquisition=config.acquisition, repeats=config.repeats,
-                initial=config.initial,
-            )
-            for s in config.seeds
-        ]
+        settings = RobotSettings(
+            budget=config.budget, bo_rounds=config.bo_rounds, init_trials=config.init_trials,
+            acquisition=config.acquisition, repeats=config.repeats, initial=config.initial,
+            bo_concurrency=config.per_seed_concurrency,
+        )
+        return run_robot(
+            benchmark, metrics, list(config.seeds), settings, objective=objective, use_ray=config.use_ray,
+            tune_settings=TuneSettings(trial_resources=dict(config.trial_resources)), out_dir=config.out,
+            resume=config.resume, progress=config.progress,
+        )
     from robot_ray.baselines import METHODS as BASELINE_FNS
 
     key = config.method.replace("-", "_")

@@ -1,10 +1,9 @@
-"""``SeedFanoutSearcher``: several independent RoBoT seeds in one Tune experiment.
+"""``SeedFanoutSearcher``: several independent seeds of a searcher in one Tune experiment.
 
-Each seed keeps its own :class:`AxWeightSearcher` and sees only its own trials, so a seed's
-proposals are exactly those of a run on its own; the fan-out only interleaves them. With one
-trial in flight per seed (the paper's sequential BO) the seeds' results do not depend on the
-interleaving, and Tune's per-trial latency is hidden behind the other seeds' trials instead of
-being paid once per proposal. One experiment also means one driver, one checkpoint and one
+Each seed keeps its own :class:`~robot_ray.tune.robot_searcher.RoBoTSearcher` and sees only
+its own trials, so a seed's suggestions are exactly those of a run on its own; the fan-out only
+interleaves them. Tune's per-trial latency is hidden behind the other seeds' trials instead of
+being paid once per proposal, and one experiment means one driver, one checkpoint and one
 ``--resume``, instead of one Tune session per seed on a 2-core head node.
 """
 
@@ -16,44 +15,43 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from robot_ray.errors import RobotRayError
-from robot_ray.tune.json_state import JsonStateSearcher
-from robot_ray.tune.weight_searcher import AxWeightSearcher
+from robot_ray.tune.json_state import JsonStateSearcher, read_json_state
+from robot_ray.tune.robot_searcher import RoBoTSearcher
 
 logger = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 class SeedFanoutSearcher(JsonStateSearcher):
     """Route Tune trials round-robin over per-seed searchers.
 
-    Suggestions are ``{"seed": s, **child_config}``. A seed stops when its searcher returns
-    ``FINISHED`` or a trial of it reports ``exhausted`` (its query budget is spent).
+    Suggestions are ``{"seed": s, **child_config}``. A seed is done when its searcher returns
+    ``FINISHED``; the fan-out is done when every seed is.
 
     Args:
         children: seed -> its searcher.
-        per_seed_concurrency: trials of one seed in flight at once (1 = sequential BO).
+        per_seed_concurrency: trials of one seed in flight at once (None: as the child allows).
     """
 
     def __init__(
         self,
-        children: dict[int, AxWeightSearcher],
+        children: dict[int, RoBoTSearcher],
         *,
-        per_seed_concurrency: int = 1,
+        per_seed_concurrency: int | None = None,
         metric: str | None = None,
         mode: str | None = None,
     ) -> None:
         super().__init__(metric=metric, mode=mode)
         if not children:
             raise RobotRayError("no seeds to search: pass at least one seed")
-        if per_seed_concurrency < 1:
+        if per_seed_concurrency is not None and per_seed_concurrency < 1:
             raise RobotRayError(f"per-seed concurrency must be at least 1, got {per_seed_concurrency}")
         self.children = {int(s): c for s, c in children.items()}
         self.per_seed_concurrency = per_seed_concurrency
         self._order = sorted(self.children)
         self._next = 0
         self._trial_seed: dict[str, int] = {}
-        self._in_flight: dict[int, int] = {s: 0 for s in self._order}
         self._done: set[int] = set()
 
     def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec) -> bool:
@@ -63,12 +61,15 @@ class SeedFanoutSearcher(JsonStateSearcher):
             self._mode = mode or self._mode
         return ok
 
+    def _in_flight(self, seed: int) -> int:
+        return sum(1 for s in self._trial_seed.values() if s == seed)
+
     def suggest(self, trial_id: str) -> dict | None:
-        if len(self._done) == len(self._order):
-            return Searcher.FINISHED
         for k in range(len(self._order)):
             seed = self._order[(self._next + k) % len(self._order)]
-            if seed in self._done or self._in_flight[seed] >= self.per_seed_concurrency:
+            if seed in self._done:
+                continue
+            if self.per_seed_concurrency is not None and self._in_flight(seed) >= self.per_seed_concurrency:
                 continue
             config = self.children[seed].suggest(trial_id)
             if config == Searcher.FINISHED:
@@ -78,23 +79,24 @@ class SeedFanoutSearcher(JsonStateSearcher):
                 continue
             self._next = (self._order.index(seed) + 1) % len(self._order)
             self._trial_seed[trial_id] = seed
-            self._in_flight[seed] += 1
             return {"seed": seed, **config}
         return Searcher.FINISHED if len(self._done) == len(self._order) else None
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        seed = self._trial_seed.get(trial_id)
+        if seed is not None:
+            self.children[seed].on_trial_result(trial_id, result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         seed = self._trial_seed.pop(trial_id, None)
         if seed is None:
             logger.warning("SeedFanoutSearcher: completion for unknown trial %s ignored", trial_id)
             return
-        self._in_flight[seed] -= 1
         self.children[seed].on_trial_complete(trial_id, result, error)
-        if result and result.get("exhausted"):
-            self._done.add(seed)
 
     @property
     def finished(self) -> bool:
-        return len(self._done) == len(self._order)
+        return all(c.finished for c in self.children.values())
 
     def get_state(self) -> dict[str, Any]:
         return {
@@ -111,19 +113,28 @@ class SeedFanoutSearcher(JsonStateSearcher):
     def set_state(self, state: dict[str, Any]) -> None:
         if state.get("version") != STATE_VERSION:
             raise RobotRayError(
-                f"fan-out searcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION})"
+                f"fan-out searcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION}): "
+                "it was written by another robot-ray version; start a new search"
             )
-        self.per_seed_concurrency = int(state["per_seed_concurrency"])
+        self.per_seed_concurrency = state["per_seed_concurrency"]
         self._metric, self._mode = state["metric"], state["mode"]
+        old = getattr(self, "children", {})
         self.children = {}
         for s, child_state in state["children"].items():
-            child = AxWeightSearcher(child_state["metric_names"])
-            child.set_state(child_state)
+            child = old.get(int(s))
+            if child is not None:
+                child.set_state(child_state)
+            else:
+                child = RoBoTSearcher.from_state(child_state)
             self.children[int(s)] = child
         self._order = sorted(self.children)
         self._next = int(state["next"])
         self._trial_seed = {str(k): int(v) for k, v in state["trial_seed"].items()}
-        self._in_flight = {s: 0 for s in self._order}
-        for s in self._trial_seed.values():
-            self._in_flight[s] += 1
         self._done = {int(s) for s in state["done"]}
+
+    @classmethod
+    def from_checkpoint(cls, path: str) -> SeedFanoutSearcher:
+        searcher = cls.__new__(cls)
+        Searcher.__init__(searcher)
+        searcher.set_state(read_json_state(path))
+        return searcher

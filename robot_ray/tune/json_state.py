@@ -26,15 +26,22 @@ class JsonStateSearcher(Searcher):
         atomic_write_json(checkpoint_path, self.get_state())
 
     def restore(self, checkpoint_path: str) -> None:
-        try:
-            with open(checkpoint_path) as f:
-                state = json.load(f)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RobotRayError(f"cannot read searcher checkpoint {checkpoint_path!r}: {exc}") from exc
-        self.set_state(state)
+        self.set_state(read_json_state(checkpoint_path))
 
     def get_state(self) -> dict[str, Any]:  # pragma: no cover - subclasses implement
         raise NotImplementedError
 
     def set_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - subclasses implement
         raise NotImplementedError
+
+
+def read_json_state(path: str) -> dict[str, Any]:
+    """A searcher checkpoint as a dict; an unreadable or non-JSON file is a clear error."""
+    try:
+        with open(path) as f:
+            state = json.load(f)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RobotRayError(f"cannot read searcher checkpoint {path!r}: {exc}") from exc
+    if not isinstance(state, dict):
+        raise RobotRayError(f"searcher checkpoint {path!r} is not a JSON object: it was not written by robot-ray")
+    return state

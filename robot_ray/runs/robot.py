@@ -1,0 +1,197 @@
+"""RoBoT for several seeds: one :class:`RoBoTSearcher` per seed, on Tune or in a plain loop.
+
+This is what ``robot-ray search``, ``compare``, the embedded demo, ``bench/`` and ``jobs/`` run.
+On Ray, all seeds share one Tune experiment (:class:`SeedFanoutSearcher` interleaves them);
+trials are :mod:`robot_ray.tune.trainables` (a table query, or training on the trial's
+resources). ``use_ray=False`` drives the very same searchers one trial at a time
+(:func:`robot_ray.runs.drive.drive`). Either way a seed's result is read off its searcher.
+
+Resume: Tune checkpoints the fan-out searcher (JSON state, the metric matrix by reference)
+with its experiment; ``resume=True`` continues it with ``Tuner.restore``. A run stopped by
+SIGINT/SIGTERM raises :class:`~robot_ray.errors.RunInterrupted` instead of returning a result.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from robot_ray.algorithm.ledger import QueryLedger, RunResult
+from robot_ray.benchmarks.base import Benchmark, Query
+from robot_ray.errors import RobotRayError, RunInterrupted
+from robot_ray.metrics.matrix import MetricMatrix
+from robot_ray.tune.robot_searcher import RoBoTSearcher
+
+TUNE_DIR = "tune"
+EXPERIMENT = "robot"
+
+
+@dataclass(frozen=True)
+class RobotSettings:
+    """RoBoT's options, as every run passes them to :class:`RoBoTSearcher` (see its Args)."""
+
+    budget: int = 20
+    bo_rounds: int | None = None
+    init_trials: int = 1
+    acquisition: str = "ucb"
+    repeats: str = "novel"
+    initial: str = "corners"
+    bo_concurrency: int | None = 1
+
+    def searcher(self, metrics: MetricMatrix, seed: int) -> RoBoTSearcher:
+        return RoBoTSearcher(
+            metrics, self.budget, seed, metric="value", mode="max", bo_rounds=self.bo_rounds,
+            init_trials=self.init_trials, acquisition=self.acquisition, repeats=self.repeats,
+            initial=self.initial, bo_concurrency=self.bo_concurrency,
+        )
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    """How trials run on Ray.
+
+    Attributes:
+        trial_resources: per trial, e.g. ``{"cpu": 0.25}`` for a table lookup or
+            ``{"cpu": 1, "gpu": 1}`` to train on the trial's GPU.
+        max_concurrent_trials: cap over all seeds (None: bounded by resources only).
+        per_seed_concurrency: trials of one seed in flight (None: as its searcher allows).
+    """
+
+    trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
+    max_concurrent_trials: int | None = None
+    per_seed_concurrency: int | None = None
+
+
+def run_robot(
+    benchmark: Benchmark,
+    metrics: MetricMatrix,
+    seeds: Sequence[int],
+    settings: RobotSettings,
+    *,
+    objective: Callable[[int], Query] | None = None,
+    use_ray: bool = True,
+    tune_settings: TuneSettings | None = None,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> list[RunResult]:
+    """RoBoT for every seed; one :class:`RunResult` each, in seed order.
+
+    Args:
+        benchmark: names the architectures, and answers queries when ``objective`` is None.
+        metrics: the normalised metric matrix over the pool.
+        objective: a live objective ``arch_id -> Query`` run inside trials; None = the table.
+        use_ray: one Tune experiment (``ray.init`` first), else a plain loop in this process.
+        out_dir: where Tune's experiment directory goes (Ray only).
+        resume: continue the Tune experiment found in ``out_dir``.
+    """
+    seeds = sorted({int(s) for s in seeds})
+    if not seeds:
+        raise RobotRayError("no seeds given: pass at least one seed")
+    evaluate = objective or benchmark.query
+    if not use_ray:
+        searchers = {s: settings.searcher(metrics, s) for s in seeds}
+        from robot_ray.runs.drive import drive
+
+        for s, searcher in searchers.items():
+            drive(searcher, lambda config: evaluate(int(config["arch_id"])), prefix=f"seed{s}_")
+        return [result_of(searchers[s], benchmark, s) for s in seeds]
+    if out_dir is None:
+        raise RobotRayError("a RoBoT run on Ray needs an output directory for its Tune experiment")
+    fanout = _run_on_tune(benchmark, metrics, seeds, settings, tune_settings or TuneSettings(),
+                          objective=objective, out_dir=Path(out_dir), resume=resume, progress=progress)
+    return [result_of(fanout.children[s], benchmark, s) for s in seeds]
+
+
+def _run_on_tune(benchmark, metrics, seeds, settings, ts: TuneSettings, *, objective, out_dir: Path, resume: bool,
+                 progress: bool):
+    import ray
+    from ray import tune
+
+    from robot_ray.tune.fanout import SeedFanoutSearcher
+    from robot_ray.tune.progress import TrialProgress
+    from robot_ray.tune.trainables import live_trial, table_trial
+
+    if not ray.is_initialized():
+        raise RuntimeError("call ray.init() (or robot_ray.cluster.connect) before a RoBoT run on Ray")
+    out_dir = out_dir.resolve()
+    exp_dir = out_dir / TUNE_DIR / EXPERIMENT
+    if objective is None:
+        trainable = tune.with_parameters(table_trial, benchmark=benchmark)
+    else:
+        trainable = tune.with_parameters(live_trial, objective=objective)
+    trainable = tune.with_resources(trainable, dict(ts.trial_resources))
+    # our own progress bar replaces Tune's console output (its config box, TensorBoard hints)
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    bar = TrialProgress(total=len(seeds) * settings.budget, description="trials", enabled=progress)
+    if not resume and exp_dir.exists():
+        # a new search in this directory: an older experiment there would be read back as its state
+        shutil.rmtree(exp_dir)
+    if resume and tune.Tuner.can_restore(str(exp_dir)):
+        tuner = tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_errored=True, restart_errored=False)
+    else:
+        fanout = SeedFanoutSearcher({s: settings.searcher(metrics, s) for s in seeds},
+                                    per_seed_concurrency=ts.per_seed_concurrency, metric="value", mode="max")
+        tuner = tune.Tuner(
+            trainable,
+            tune_config=tune.TuneConfig(
+                search_alg=fanout, metric="value", mode="max", num_samples=-1, reuse_actors=True,
+                max_concurrent_trials=ts.max_concurrent_trials,
+            ),
+            run_config=tune.RunConfig(
+                name=EXPERIMENT, storage_path=str(out_dir / TUNE_DIR), verbose=0, callbacks=[bar],
+                log_to_file=False,
+                # a trial lost with its node is retried from scratch; its searcher still waits for it
+                failure_config=tune.FailureConfig(max_failures=3),
+            ),
+        )
+    with bar:
+        grid = tuner.fit()
+    errors = [r.error for r in grid if r.error is not None]
+    fanout = SeedFanoutSearcher.from_checkpoint(_newest_searcher_state(exp_dir))
+    if not fanout.finished:
+        if errors:
+            raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
+        raise RunInterrupted(f"the search in {out_dir} stopped before its end")
+    return fanout
+
+
+def _newest_searcher_state(exp_dir: Path) -> str:
+    """Tune writes the searcher's JSON state beside its experiment state at the end of ``fit``."""
+    found = sorted(glob.glob(str(exp_dir / "searcher-state-*.pkl")))
+    if not found:
+        raise RobotRayError(f"no searcher state in {exp_dir}: the Tune experiment did not start")
+    return found[-1]
+
+
+def result_of(searcher: RoBoTSearcher, benchmark: Benchmark, seed: int) -> RunResult:
+    """A seed's searcher history as the ledger every method's results are written from."""
+    ledger = QueryLedger(benchmark, searcher.budget)
+    for row in searcher.history():
+        if row["stage"] == "evaluated":
+            continue
+        value = math.nan if row["value"] is None else row["value"]
+        extra = row["extra"]
+        ledger.record(row["arch_id"], Query(value, extra.get("test_value", math.nan), extra.get("cost", math.nan)),
+                      stage=row["stage"], weights=row["weights"])
+    w = searcher.best_weights()
+    return RunResult(seed=seed, ledger=ledger, t0=searcher.t0,
+                     best_weights={n: float(v) for n, v in zip(searcher.names, w)})
+
+
+def robot_runner(benchmark: Benchmark, budget: int, seed: int, *, metrics: MetricMatrix, **options: Any) -> RunResult:
+    """RoBoT with the signature of every baseline runner (the comparison runner's RoBoT rows)."""
+    if metrics is None:
+        raise RobotRayError("RoBoT needs training-free metrics: pass metric names")
+    known = {f for f in RobotSettings.__dataclass_fields__ if f != "budget"}
+    unknown = set(options) - known
+    if unknown:
+        raise RobotRayError(f"robot got unknown option(s) {', '.join(sorted(unknown))}; it accepts: {', '.join(sorted(known))}")
+    settings = RobotSettings(budget=budget, **options)
+    return run_robot(benchmark, metrics, [seed], settings, use_ray=False)[0]
