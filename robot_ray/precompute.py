@@ -383,6 +383,22 @@ def run_precompute(config: PrecomputeConfig, *, address: str | None = None, num_
     return report
 
 
+def precompute(config: PrecomputeConfig | None = None, *, address: str | None = None, num_cpus: int | None = None,
+               **settings: Any) -> PrecomputeReport:
+    """The public entry point: ``precompute(space=..., dataset=..., metrics=[...], archs="all", out=DIR)``
+    or ``precompute(PrecomputeConfig(...))``; rerun to resume. See :class:`PrecomputeConfig`."""
+    if config is None:
+        if "metrics" in settings:
+            settings["metrics"] = tuple(settings["metrics"])
+        try:
+            config = PrecomputeConfig(**settings)
+        except TypeError as exc:
+            raise RobotRayError(f"precompute: {exc}; see robot_ray.PrecomputeConfig for the settings") from exc
+    elif settings:
+        raise RobotRayError("precompute takes a PrecomputeConfig or keyword settings, not both")
+    return run_precompute(config, address=address, num_cpus=num_cpus)
+
+
 def _run_pool(config: PrecomputeConfig, plan: Plan, todo: list[Shard], worker_cls: type,
               report: PrecomputeReport) -> None:
     from robot_ray.progress import make_progress

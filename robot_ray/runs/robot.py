@@ -119,7 +119,9 @@ def _run_on_tune(benchmark, metrics, seeds, settings, ts: TuneSettings, *, objec
     from robot_ray.tune.trainables import live_trial, table_trial
 
     if not ray.is_initialized():
-        raise RuntimeError("call ray.init() (or robot_ray.cluster.connect) before a RoBoT run on Ray")
+        from robot_ray.cluster import connect
+
+        connect()
     out_dir = out_dir.resolve()
     exp_dir = out_dir / TUNE_DIR / EXPERIMENT
     if objective is None:

@@ -97,6 +97,18 @@ class SearchConfig:
             raise RobotRayError(f"--budget must be at least 1, got {self.budget}")
 
 
+def search_config(**settings: Any) -> SearchConfig:
+    """A SearchConfig from keywords; sequences become tuples, unknown names a clear error."""
+    known = {f.name for f in dataclasses.fields(SearchConfig)}
+    unknown = set(settings) - known
+    if unknown:
+        raise RobotRayError(f"unknown search setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    for key in ("metrics", "seeds"):
+        if key in settings and not isinstance(settings[key], str):
+            settings[key] = tuple(settings[key])
+    return SearchConfig(**settings)
+
+
 CONFIG_FILE = "search_config.json"
 
 
@@ -204,8 +216,22 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
     return [fn(benchmark, config.budget, s, metrics=metrics, **config.method_options) for s in config.seeds]
 
 
-def run_search(config: SearchConfig) -> dict[str, Any]:
-    """Run the configured search and write its result files; returns the summary dict."""
+def run_search(config: SearchConfig | None = None, **settings: Any) -> dict[str, Any]:
+    """Run a search and write its result files; returns the summary dict.
+
+    The one entry point of ``robot-ray search``, ``jobs/search.py`` and ``bench/``: pass a
+    :class:`SearchConfig`, or its fields as keywords (``run_search(space="nb201", seeds=(0, 1),
+    out="out/x")``). RoBoT on Ray connects to Ray first if nothing did
+    (:func:`robot_ray.cluster.connect`).
+
+    Raises:
+        RobotRayError: bad settings or data. RunInterrupted: SIGINT/SIGTERM stopped it (resume
+        with ``resume=True`` and the same ``out``).
+    """
+    if config is None:
+        config = search_config(**settings)
+    elif settings:
+        raise RobotRayError("run_search takes a SearchConfig or keyword settings, not both")
     started = time.time()
     benchmark = load_benchmark(config)
     if not config.resume:

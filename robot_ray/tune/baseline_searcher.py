@@ -62,11 +62,11 @@ from typing import Any
 
 import numpy as np
 from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
-from ray.tune.search.variant_generator import parse_spec_vars
 
 from robot_ray.baselines import METHODS, canonical_name, rea, reinforce, rs, single_metric, weaknas
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
+from robot_ray.tune.param_space import constants_of
 from robot_ray.tune.json_state import JsonStateSearcher
 
 logger = logging.getLogger(__name__)
@@ -358,7 +358,7 @@ class BaselineSearcher(JsonStateSearcher):
             RobotRayError: the param_space has a search domain (``tune.uniform``, ``grid_search``,
                 ...) or uses a key the searcher sets; the metric or mode would change mid-search.
         """
-        constants = _constants_of(config or {}, type(self).__name__)
+        constants = constants_of(config or {}, type(self).__name__, RESERVED_KEYS)
         _check_metric_mode(metric, mode)
         if self._records or self._pending:
             for name, new, old in (("metric", metric, self._metric), ("mode", mode, self._mode)):
@@ -598,21 +598,6 @@ def _method_options(method: str, metrics, options: dict) -> dict:
     if ranking is not None:
         options["metric"] = ranking
     return options
-
-
-def _constants_of(config: dict, cls: str) -> dict:
-    """A deep copy of ``config`` after checking it holds constants only, and none of our keys."""
-    _, domains, grids = parse_spec_vars(config)
-    paths = ["/".join(map(str, path)) for path, _ in domains + grids]
-    if paths:
-        raise RobotRayError(
-            f"{cls} chooses the architectures itself; search domains in param_space are not supported "
-            f"(found {', '.join(paths)}): pass constants only, or tune those keys with another searcher"
-        )
-    taken = [k for k in RESERVED_KEYS if k in config]
-    if taken:
-        raise RobotRayError(f"{cls} sets {', '.join(taken)} in every trial config; rename that param_space key")
-    return copy.deepcopy(config)
 
 
 # -- named searchers -----------------------------------------------------------------------------

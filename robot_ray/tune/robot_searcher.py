@@ -50,6 +50,7 @@ from robot_ray.algorithm.weights import explore_arch, greedy_candidates, weight_
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.tune.json_state import JsonStateSearcher, read_json_state
+from robot_ray.tune.param_space import constants_of
 from robot_ray.tune.weight_bo import UCB_BETA, WeightBO
 
 logger = logging.getLogger(__name__)
@@ -265,7 +266,7 @@ class RoBoTSearcher(JsonStateSearcher):
             if mode not in ("max", "min"):
                 raise RobotRayError(f"mode must be 'max' or 'min', got {mode!r}")
             self._mode = mode
-        self._constants = _constants_of(config or {})
+        self._constants = constants_of(config or {}, type(self).__name__, RESERVED)
         return True
 
     def set_max_concurrency(self, max_concurrent: int) -> bool:
@@ -665,27 +666,6 @@ def _finite(value: Any) -> bool:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
-
-
-def _constants_of(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``param_space`` constants pass through to every suggestion; a search domain is refused."""
-    from ray.tune.search.sample import Domain
-
-    def check(value: Any, path: str) -> None:
-        if isinstance(value, Domain) or (isinstance(value, Mapping) and "grid_search" in value):
-            raise RobotRayError(
-                f"param_space[{path!r}] is a search domain; RoBoTSearcher chooses the architecture itself and "
-                "passes param_space constants through unchanged: make it a constant, or search it in another Tuner"
-            )
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                check(v, f"{path}.{k}")
-
-    for key, value in config.items():
-        if key in RESERVED:
-            raise RobotRayError(f"param_space key {key!r} is written by RoBoTSearcher; rename your constant")
-        check(value, key)
-    return dict(config)
 
 
 _FINGERPRINTS: dict[int, tuple[weakref.ref, str]] = {}
