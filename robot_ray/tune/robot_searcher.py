@@ -23,8 +23,10 @@ a backend condition.
 Trial schedulers: only a trial that ran to its end is an observation. A trial stopped early
 (ASHA, median stopping, a ``RunConfig(stop=...)`` criterion) spent its architecture but its
 partial value never enters the GP, never answers a repeat and is never ``best()``. Tune tells
-the searcher of a stop only by not passing the stopping result to ``on_trial_result``; pass
-``stopped_trials="observe"`` when your trials end through ``RunConfig(stop=...)`` by design.
+the searcher of a stop only by not passing the stopping result to ``on_trial_result``. ASHA
+stops even a trial that reached its ``max_t``: pass the same ``max_t`` so such a trial counts
+as finished; pass ``stopped_trials="observe"`` when your trials end through
+``RunConfig(stop=...)`` by design.
 
 State: ``get_state`` is a versioned JSON dict (the Ax client's JSON snapshot included) and
 references the metric matrix by its :class:`~robot_ray.metric_sources.MetricSource` and
@@ -102,6 +104,9 @@ class RoBoTSearcher(JsonStateSearcher):
         points_to_evaluate: architectures (strings, ids, or dicts with ``"arch"``/``"arch_id"``)
             to evaluate first; they count toward the budget.
         stopped_trials: ``"ignore"`` (an early-stopped trial is no observation) or ``"observe"``.
+        max_t: the ``training_iteration`` at which a trial has run its full length (a
+            scheduler's ``max_t``: ASHA stops every trial there, the finished ones too). A trial
+            stopped below it is an early stop; None: every stopped trial is.
         bo_concurrency: BO trials in flight at most (1 = the paper's sequential BO, while the
             greedy stage still runs ``max_concurrent`` trials at once); None: no limit of its own.
         candidates: weight vectors screened when replacing a repeat (capped on large pools).
@@ -144,6 +149,7 @@ class RoBoTSearcher(JsonStateSearcher):
         repeats: str = "novel",
         points_to_evaluate: Sequence[Any] | None = None,
         stopped_trials: str = "ignore",
+        max_t: int | None = None,
         bo_concurrency: int | None = None,
         candidates: int = 1024,
         bounds: tuple[float, float] = (-1.0, 1.0),
@@ -177,6 +183,8 @@ class RoBoTSearcher(JsonStateSearcher):
         self.seed = _as_int(seed, "seed")
         self.repeats = repeats
         self.stopped_trials = stopped_trials
+        self.max_t = None if max_t is None else _as_int(max_t, "max_t")
+        self._warned_stops = False
         self.candidates = _as_int(candidates, "candidates")
         if bo_concurrency is not None and _as_int(bo_concurrency, "bo_concurrency") < 1:
             raise RobotRayError(f"bo_concurrency must be at least 1, got {bo_concurrency}")
@@ -416,16 +424,27 @@ class RoBoTSearcher(JsonStateSearcher):
             logger.warning("RoBoTSearcher: trial %s (arch %d) failed: %s", trial_id, arch, reason)
             self._settle(evaluation, "fail", reason)
             return
-        stopped = result.get("training_iteration") is not None and last != result.get("training_iteration")
+        iteration = result.get("training_iteration")
+        stopped = iteration is not None and last != iteration and not (self.max_t is not None and iteration >= self.max_t)
         if stopped and self.stopped_trials == "ignore":
             evaluation.status = "stopped"
             evaluation.extra["stopped_value"] = float(value)
-            evaluation.extra["stopped_iteration"] = float(result["training_iteration"])
+            evaluation.extra["stopped_iteration"] = float(iteration)
             self._settle(evaluation, "abandon", None)
+            self._warn_if_only_stops()
             return
         evaluation.status = "done"
         evaluation.value = float(value)
         self._settle(evaluation, "complete", None)
+
+    def _warn_if_only_stops(self) -> None:
+        stops = sum(1 for e in self._evals.values() if e.status == "stopped")
+        if stops >= 3 and not any(e.observed for e in self._evals.values()) and not self._warned_stops:
+            self._warned_stops = True
+            logger.warning(
+                "RoBoTSearcher: %d trials were stopped early and none ran to its end, so BO has no observation. "
+                "With ASHA (which stops even finished trials at max_t) pass RoBoTSearcher(..., max_t=<its max_t>); "
+                "if your trials end through RunConfig(stop=...) by design, pass stopped_trials='observe'", stops)
 
     def _settle(self, evaluation: Evaluation, how: str, reason: str | None) -> None:
         """Tell Ax the outcome of an evaluation and of the repeats that waited on it."""
@@ -572,6 +591,7 @@ class RoBoTSearcher(JsonStateSearcher):
             "seed": self.seed,
             "repeats": self.repeats,
             "stopped_trials": self.stopped_trials,
+            "max_t": self.max_t,
             "candidates": self.candidates,
             "bo_options": self._bo_options,
             "ax_client": None if self._bo is None else self._bo.snapshot(),
@@ -608,6 +628,8 @@ class RoBoTSearcher(JsonStateSearcher):
         self._metric, self._mode = state["metric"], state["mode"]
         self.budget, self.rounds, self.seed = int(state["budget"]), int(state["rounds"]), int(state["seed"])
         self.repeats, self.stopped_trials = state["repeats"], state["stopped_trials"]
+        self.max_t = state["max_t"]
+        self._warned_stops = False
         self.candidates = int(state["candidates"])
         self._bo_options = dict(state["bo_options"])
         self._bo = None
