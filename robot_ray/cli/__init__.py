@@ -1,6 +1,7 @@
 """``robot-ray`` command line: builds config objects and calls the library; no logic of its own.
 
-Every user error (:class:`RobotRayError`) becomes one line on stderr and exit code 2.
+Every user error (:class:`RobotRayError`) becomes one line on stderr and exit code 2; an
+interrupted run (:class:`RunInterrupted`, SIGINT) exit code 130 and a hint to resume.
 Subcommands live in the modules listed in ``_COMMAND_MODULES`` and attach themselves to
 :data:`main` on import.
 """
@@ -11,7 +12,7 @@ import importlib
 
 import click
 
-from robot_ray.errors import RobotRayError
+from robot_ray.errors import RobotRayError, RunInterrupted
 from robot_ray.ranges import parse_int_list  # noqa: F401  (subcommands import it from here)
 
 
@@ -22,6 +23,10 @@ class _Group(click.Group):
         except RobotRayError as exc:
             click.echo(f"robot-ray: error: {exc}", err=True)
             ctx.exit(2)
+        except RunInterrupted as exc:
+            # an interruption is a state to resume, not a result: no summary was written
+            click.echo(f"robot-ray: interrupted: {exc}; continue it with `robot-ray search --resume OUT`", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from robot_ray.cli import main, parse_int_list
+from robot_ray.cli import main
+from robot_ray.ranges import parse_int_list
 from robot_ray.errors import RobotRayError
 from robot_ray.runs.search import METHODS, SearchConfig, format_run_line, format_summary, load_config, run_search
 
