@@ -36,6 +36,7 @@ from robot_ray.errors import RobotRayError  # noqa: E402  (after the sys.path fi
 
 INPUT_OPTIONS: tuple[str, ...] = ("--data-dir", "--cache", "--metric-table")
 OUTPUT_OPTION = "--out"
+RESUME_OPTION = "--resume"
 
 
 def _find(argv: list[str], option: str) -> tuple[int, str] | None:
@@ -81,15 +82,22 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
                 local = storage.stage_dir(hit[1])
                 print(f"staged {hit[1]} -> {local}", flush=True)
                 _replace(args, hit[0], option, str(local))
-        hit = _find(args, OUTPUT_OPTION)
-        if hit and storage.is_uri(hit[1]):
-            out_uri = hit[1]
-            storage.check_writable(out_uri)
-            tmp = Path(tempfile.mkdtemp(prefix=f"robot-ray-{command}-"))
-            if resume_output or "--resume" in args:
-                n = storage.download_dir(out_uri, tmp)
-                print(f"resuming from {out_uri} ({n} files)", flush=True)
-            _replace(args, hit[0], OUTPUT_OPTION, str(tmp))
+        # the output is --out, or for `search --resume OUT` the resumed directory (its --out is unused)
+        for option in (RESUME_OPTION, OUTPUT_OPTION):
+            hit = _find(args, option)
+            if not (hit and storage.is_uri(hit[1])):
+                continue
+            if out_uri is None:
+                out_uri = hit[1]
+                storage.check_writable(out_uri)
+                tmp = Path(tempfile.mkdtemp(prefix=f"robot-ray-{command}-"))
+                if resume_output or RESUME_OPTION in args or any(a.startswith(RESUME_OPTION + "=") for a in args):
+                    n = storage.download_dir(out_uri, tmp)
+                    print(f"resuming from {out_uri} ({n} files)", flush=True)
+            elif hit[1].rstrip("/") != out_uri.rstrip("/"):
+                raise RobotRayError(f"{option} {hit[1]} and {RESUME_OPTION} {out_uri} differ: a resumed search "
+                                    "writes where it was started; pass one location")
+            _replace(args, hit[0], option, str(tmp))
         try:
             main.main(args=[command, *args], prog_name="robot-ray", standalone_mode=True)
             code = 0
