@@ -51,10 +51,15 @@ def get_method(name: str) -> Method:
     Raises:
         RobotRayError: unknown name (the message lists the known ones).
     """
+    return lookup(METHODS, name)
+
+
+def lookup(table: dict, name: str):
+    """``table[canonical_name(name)]``, or a RobotRayError listing the known baselines."""
     key = canonical_name(name)
-    if key not in METHODS:
-        raise RobotRayError(f"unknown baseline {name!r}; choose one of {', '.join(METHODS)}")
-    return METHODS[key]
+    if key not in table:
+        raise RobotRayError(f"unknown baseline {name!r}; choose one of {', '.join(table)}")
+    return table[key]
 
 
-__all__ = ["METHODS", "NEEDS_METRICS", "AllMetrics", "Method", "canonical_name", "get_method", "run_all_metrics"]
+__all__ = ["METHODS", "NEEDS_METRICS", "AllMetrics", "Method", "canonical_name", "get_method", "lookup", "run_all_metrics"]

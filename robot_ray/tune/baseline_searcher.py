@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 
-from robot_ray.baselines import METHODS, canonical_name, rea, reinforce, rs, single_metric, weaknas
+from robot_ray.baselines import METHODS, canonical_name, lookup, rea, reinforce, rs, single_metric, weaknas
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
 from robot_ray.tune.param_space import constants_of
@@ -689,10 +689,7 @@ def searcher_class(name: str) -> type[BaselineSearcher]:
     Raises:
         RobotRayError: unknown name (the message lists the known ones).
     """
-    key = canonical_name(name)
-    if key not in BASELINE_SEARCHERS:
-        raise RobotRayError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINE_SEARCHERS)}")
-    return BASELINE_SEARCHERS[key]
+    return lookup(BASELINE_SEARCHERS, name)
 
 
 __all__ = [
