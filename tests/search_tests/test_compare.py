@@ -15,7 +15,7 @@ from robot_ray.runs.compare import expand_methods, pack, resolve_runner, run_com
 
 def test_layout_and_summaries(tmp_path, data_dir, ray_session):
     def fake_robot(benchmark, budget, seed, *, metrics=None, **opts):
-        """Stands in for robot_ray.runs.loop.run_robot: RS plus a T0 and a weight vector.
+        """Stands in for robot_ray.runs.robot:robot_runner: RS plus a T0 and a weight vector.
 
         Defined inside the test so that Ray pickles it by value (workers cannot import tests).
         """

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import glob
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from ray.tune.search import Searcher
 
-from robot_ray.benchmarks import get_benchmark
-from robot_ray.metrics.matrix import read_metric_table
 from robot_ray.algorithm.ledger import QueryLedger
-from robot_ray.tune.ledger_actor import SearchLedgers
-from robot_ray.runs.loop import run_robot
 from robot_ray.algorithm.weights import greedy_candidates
+from robot_ray.benchmarks import get_benchmark
+from robot_ray.metric_sources import load_metrics
+from robot_ray.metrics.matrix import read_metric_table
+from robot_ray.runs.robot import EXPERIMENT, TUNE_DIR, RobotSettings, robot_runner, run_robot
+from robot_ray.tune.robot_searcher import RoBoTSearcher
 
 METRICS = ["synflow", "snip", "nwot", "zen"]
 
@@ -26,25 +29,42 @@ def bench(data_dir):
 
 @pytest.fixture(scope="module")
 def matrix(data_dir, bench):
-    return read_metric_table(data_dir / "nasbench201" / "reference_metrics.parquet", METRICS, dataset="cifar10")
+    return load_metrics("nb201", METRICS, dataset="cifar10", data_dir=data_dir)
 
 
-def test_duplicate_proposal_spends_no_budget(bench):
+def test_duplicate_proposal_spends_no_budget(data_dir, bench):
     ledger = QueryLedger(bench, 3)
     a, new_a = ledger.query(9930, stage="explore")
     b, new_b = ledger.query(9930, stage="explore")
     assert new_a and not new_b and a == b and ledger.spent == 1
-    books = SearchLedgers(bench, 3, [0])
-    first = books.query(0, 9930, [0.1, 0.2], "explore", proposal=0)
-    again = books.query(0, 9930, [0.3, 0.4], "explore", proposal=1)
-    replay = books.query(0, 9930, [0.3, 0.4], "explore", proposal=1)  # a resumed run re-proposing
-    assert first["new"] and not again["new"] and again["spent"] == 1
-    assert not replay["new"] and len(books.proposals[0]) == 2  # the repeat still informs the best w
-    assert books.best_weights(0) == pytest.approx([0.3, 0.4])  # later wins a tie, as in the paper
+
+    # seed 12 on CIFAR-100 with the paper's rule (keep) and start (sobol): GP-UCB re-proposes one
+    # architecture over and over; each repeat is answered from memory, never a trial, never spent
+    bench100 = get_benchmark("nb201", "cifar100", data_dir)
+    metrics100 = load_metrics("nb201", METRICS, dataset="cifar100", data_dir=data_dir)
+    budget = 8
+    s = RoBoTSearcher(metrics100, budget, 12, metric="value", mode="max", repeats="keep", initial="sobol")
+    suggested = []
+    while (config := s.suggest(f"t{len(suggested)}")) != Searcher.FINISHED:
+        assert config is not None, "a sequential run never has to wait"
+        assert config["arch_id"] not in suggested, "a known architecture became a trial"
+        suggested.append(config["arch_id"])
+        assert s.spent == len(suggested)
+        s.on_trial_complete(f"t{len(suggested) - 1}", {"value": bench100.query(config["arch_id"]).value})
+    assert s.spent == len(suggested) == budget and s.finished
+    assert s.proposals == budget - 1 > s.t0, "the paper's rule should repeat here, or this test shows nothing"
+    # every proposal, repeats included, informed the GP and the best weight vector
+    observed = s.get_state()["bo_obs"]
+    assert sorted(rank for rank, _, _ in observed) == list(range(s.proposals))
+    top = max(value for _, _, value in observed)
+    tied = sorted(rank for rank, _, value in observed if value == top)
+    assert len(tied) > 1  # a repeat tied the best value ...
+    latest = next(w for rank, w, _ in observed if rank == tied[-1])
+    assert s.best_weights() == pytest.approx(latest)  # ... and the later proposal wins the tie, as in the paper
 
 
 def test_greedy_stage_stops_at_exactly_T_and_never_requeries(bench, matrix):
-    run = run_robot(bench, 8, seed=10, metrics=matrix, bo_rounds=4, init_trials=2)
+    run = robot_runner(bench, 8, 10, metrics=matrix, bo_rounds=4, init_trials=2)
     ids = [r.arch_id for r in run.ledger.records]
     assert len(ids) == len(set(ids)) == 8
     explore = [r for r in run.ledger.records if r.stage == "explore"]
@@ -57,29 +77,31 @@ def test_greedy_stage_stops_at_exactly_T_and_never_requeries(bench, matrix):
     assert best == sorted(best)
 
 
-def test_budget_larger_than_pool_is_refused(bench, matrix):
+def test_budget_larger_than_pool_is_refused(bench):
     from robot_ray.errors import RobotRayError
 
     small = read_metric_table(
         pd.DataFrame({"arch_id": np.arange(5), "m": np.arange(5.0)}), ["m"]
     )
-    with pytest.raises(RobotRayError, match="budget 6 is larger than the pool of 5"):
-        run_robot(bench, 6, seed=0, metrics=small)
+    with pytest.raises(RobotRayError, match=r"budget must be in 1\.\.5"):
+        robot_runner(bench, 6, 0, metrics=small)
 
 
 def test_ray_path_equals_plain_loop(bench, matrix, ray_session, tmp_path):
-    from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
-
-    config = RayRobotConfig(budget=6, init_trials=2)
-    ray_runs = run_robot_ray(bench, matrix, [10, 11], config, out_dir=tmp_path, progress=False)
-    for run in ray_runs:
-        plain = run_robot(bench, 6, run.seed, metrics=matrix, init_trials=2)
+    settings = RobotSettings(budget=6, init_trials=2)
+    ray_runs = run_robot(bench, matrix, [10, 11], settings, use_ray=True, out_dir=tmp_path, progress=False)
+    plain_runs = run_robot(bench, matrix, [10, 11], settings, use_ray=False)
+    assert [r.seed for r in ray_runs] == [r.seed for r in plain_runs] == [10, 11]
+    for run, plain in zip(ray_runs, plain_runs):
         assert [r.arch_id for r in run.ledger.records] == [r.arch_id for r in plain.ledger.records]
         assert [r.stage for r in run.ledger.records] == [r.stage for r in plain.ledger.records]
         assert run.t0 == plain.t0
         assert run.best_weights == pytest.approx(plain.best_weights)
-    saved = json.loads((tmp_path / "ledgers.json").read_text())
-    assert sorted(saved["seeds"]) == ["10", "11"]
+        assert plain.ledger.rows() == robot_runner(bench, 6, run.seed, metrics=matrix, init_trials=2).ledger.rows()
+    states = glob.glob(str(tmp_path / TUNE_DIR / EXPERIMENT / "searcher-state-*.pkl"))
+    assert states, "the Tune experiment wrote no searcher state"
+    saved = json.loads(open(sorted(states)[-1]).read())  # JSON despite the suffix
+    assert sorted(saved["children"]) == ["10", "11"]
 
 
 def test_cli_tune_search_end_to_end_cifar10(data_dir, ray_session, tmp_path):

@@ -1,12 +1,14 @@
-"""Multi-node: a worker node running BO trials is lost mid-search; no query is counted twice or lost.
+"""Multi-node: a worker node running trials is lost mid-search; no query is counted twice or lost.
 
-A 0-CPU head holds the driver and the ledger actor; trials need a custom resource only the two
-worker nodes carry. A slow live objective keeps trials in flight, one of those nodes is removed,
-Tune retries the lost trials on the survivor, and the result must still be the plain loop's.
+A 0-CPU head holds the driver and Tune's controller (with each seed's searcher); trials need a
+custom resource only the two worker nodes carry. A slow live objective keeps trials in flight,
+one of those nodes is removed, Tune retries the lost trial on the survivor
+(``FailureConfig(max_failures=3)``), and the result must still be the plain loop's.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import threading
@@ -14,12 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from ray.tune.search import Searcher
 
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Query
-from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.tune.ledger_actor import SearchLedgers
-from robot_ray.runs.loop import run_robot
+from robot_ray.metric_sources import load_metrics
+from robot_ray.runs.drive import drive
+from robot_ray.runs.robot import EXPERIMENT, TUNE_DIR, RobotSettings, TuneSettings, run_robot
 
 METRICS = ["synflow", "snip", "nwot", "zen"]
 SLOT = "search_slot"
@@ -27,6 +30,7 @@ BUDGET = 6
 INIT_TRIALS = 2
 SEEDS = [10, 11, 12]
 EVAL_S = 2.0  # long enough that a node is removed while an evaluation on it is surely still running
+SETTINGS = RobotSettings(budget=BUDGET, init_trials=INIT_TRIALS)
 
 
 @pytest.fixture(scope="module")
@@ -36,20 +40,34 @@ def bench(data_dir):
 
 @pytest.fixture(scope="module")
 def matrix(data_dir):
-    return read_metric_table(data_dir / "nasbench201" / "reference_metrics.parquet", METRICS, dataset="cifar10")
+    return load_metrics("nb201", METRICS, dataset="cifar10", data_dir=data_dir)
 
 
-def test_retried_proposal_takes_back_its_own_claim(bench):
-    """A trial that dies with its node never releases its claim; its retry must not wait on it forever."""
-    books = SearchLedgers(bench, 2, [0])
-    assert books.claim(0, 5, owner=3)["status"] == "claimed"
-    assert books.claim(0, 5, owner=4)["status"] == "pending"  # another proposal still waits
-    assert books.claim(0, 5)["status"] == "pending"  # as does an anonymous claimant
-    assert books.claim(0, 5, owner=3)["status"] == "claimed"  # the retry of proposal 3
-    assert books.claim(0, 6, owner=4)["status"] == "claimed"
-    assert books.claim(0, 7, owner=5)["status"] == "exhausted"  # the retaken claim was counted once
-    books.record(0, 5, 1.0, 2.0, 3.0, [0.5], "explore", proposal=3)
-    assert books.claim(0, 5, owner=3)["status"] == "cached" and books.spent(0) == 1
+def test_a_trial_in_flight_keeps_its_arch_and_counts_once(bench, matrix):
+    """Tune retries a trial lost with its node under the same trial id, unseen by the searcher:
+    while it is in flight its architecture is never suggested again, and it counts once."""
+    s = RobotSettings(budget=3, init_trials=INIT_TRIALS, bo_concurrency=None).searcher(matrix, 10)
+    first = s.suggest("t0")
+    assert first not in (None, Searcher.FINISHED) and s.spent == 1
+    others = []
+    for i in (1, 2):
+        config = s.suggest(f"t{i}")
+        if config is not None:
+            others.append(config["arch_id"])
+            s.on_trial_complete(f"t{i}", {"value": bench.query(config["arch_id"]).value})
+    assert first["arch_id"] not in others and len(set(others)) == len(others)
+    assert s.suggest("t3") is None  # t0 may still report: the search waits, it does not re-suggest
+    s.on_trial_complete("t0", {"value": bench.query(first["arch_id"]).value})
+    s.on_trial_complete("t0", {"value": 0.0})  # a duplicate completion is ignored, not counted again
+    n = 4
+    while (config := s.suggest(f"t{n}")) != Searcher.FINISHED:
+        others.append(config["arch_id"])
+        s.on_trial_complete(f"t{n}", {"value": bench.query(config["arch_id"]).value})
+        n += 1
+    ids = [row["arch_id"] for row in s.history()]
+    assert s.spent == len(ids) == len(set(ids)) == 3 and s.finished
+    assert [row["status"] for row in s.history()] == ["done"] * 3
+    assert s.history()[0]["value"] == bench.query(first["arch_id"]).value
 
 
 def _marks(folder: Path) -> tuple[dict[str, tuple[str, int]], set[str]]:
@@ -67,8 +85,6 @@ def _marks(folder: Path) -> tuple[dict[str, tuple[str, int]], set[str]]:
 def test_lost_worker_node_mid_search_counts_every_query_once(tmp_path, bench, matrix):
     import ray
     from ray.cluster_utils import Cluster
-
-    from robot_ray.runs.robot_tune import LEDGERS, RayRobotConfig, run_robot_ray
 
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -91,9 +107,10 @@ def test_lost_worker_node_mid_search_counts_every_query_once(tmp_path, bench, ma
 
     def search() -> None:
         try:
-            config = RayRobotConfig(budget=BUDGET, init_trials=INIT_TRIALS, trial_resources={"cpu": 1, SLOT: 1})
-            result["runs"] = run_robot_ray(bench, matrix, SEEDS, config, out_dir=out, objective=objective,
-                                           progress=False)
+            result["runs"] = run_robot(
+                bench, matrix, SEEDS, SETTINGS, use_ray=True, objective=objective, out_dir=out, progress=False,
+                tune_settings=TuneSettings(trial_resources={"cpu": 1, SLOT: 1}),
+            )
         except BaseException as exc:  # reported by the main thread
             result["error"] = exc
 
@@ -127,21 +144,29 @@ def test_lost_worker_node_mid_search_counts_every_query_once(tmp_path, bench, ma
     assert lost, "no evaluation was in flight on the removed node"
     done_elsewhere = {arch for tag, (node, arch) in started.items() if tag in ended and node != victim}
     assert set(lost) <= done_elsewhere
-    assert {node for node, _ in started.values()} >= {victim}
+    assert all(tag in ended for tag, (node, _) in started.items() if node != victim)  # nothing dangling on the survivor
+    # no query was evaluated beyond the budget except the retries of what ran on the lost node
+    total = BUDGET * len(SEEDS)
+    on_victim = sum(1 for node, _ in started.values() if node == victim)
+    assert total <= len(ended) and len(started) <= total + on_victim
 
-    saved = json.loads((out / LEDGERS).read_text())
     evaluated = {arch for tag, (_, arch) in started.items() if tag in ended}
+    states = sorted(glob.glob(str(out / TUNE_DIR / EXPERIMENT / "searcher-state-*.pkl")))
+    saved = json.loads(Path(states[-1]).read_text())  # the fan-out searcher's JSON state
     for run in result["runs"]:
         ids = [r.arch_id for r in run.ledger.records]
         assert len(ids) == len(set(ids)) == BUDGET, f"seed {run.seed}: {ids}"  # none twice, none lost
         assert [r.query for r in run.ledger.records] == list(range(1, BUDGET + 1))
         assert set(ids) <= evaluated  # every counted answer came from a finished evaluation
-        # every BO proposal logged exactly once (a retried trial re-logs under its own number)
-        assert sorted(int(n) for n in saved["seeds"][str(run.seed)]["proposals"]) == list(range(BUDGET - 1))
-        # the searcher is deterministic and a retried proposal asks for the same arch again, so the
-        # node loss changes nothing: the same queries, in the same order, as the plain loop
-        plain = run_robot(bench, BUDGET, run.seed, metrics=matrix, init_trials=INIT_TRIALS)
-        assert ids == [r.arch_id for r in plain.ledger.records]
-        assert [r.stage for r in run.ledger.records] == [r.stage for r in plain.ledger.records]
+        # the searcher is deterministic and Tune retries a lost trial with its config (the same arch),
+        # so the node loss changes nothing: the same proposals, queries and order as the plain loop
+        plain = SETTINGS.searcher(matrix, run.seed)
+        drive(plain, lambda config: bench.query(int(config["arch_id"])))
+        child = saved["children"][str(run.seed)]
+        assert [e["status"] for e in child["evals"]] == ["done"] * BUDGET
+        assert child["proposals"] == plain.proposals
+        assert [(e["arch_id"], e["stage"], e["value"]) for e in child["evals"]] == \
+            [(r["arch_id"], r["stage"], r["value"]) for r in plain.history()]
+        assert ids == [r["arch_id"] for r in plain.history()]
         assert run.t0 == plain.t0
-        assert run.best_weights == pytest.approx(plain.best_weights)
+        assert list(run.best_weights.values()) == pytest.approx(plain.best_weights().tolist())
