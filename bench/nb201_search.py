@@ -20,12 +20,10 @@ import numpy as np
 
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.cluster import connect
-from robot_ray.data import data_file
-from robot_ray.metrics.matrix import read_metric_table
+from robot_ray.metric_sources import load_metrics
 from robot_ray.ranges import parse_int_list
-from robot_ray.runs.loop import run_robot
 from robot_ray.runs.results import write_results
-from robot_ray.runs.robot_tune import RayRobotConfig, run_robot_ray
+from robot_ray.runs.robot import RobotSettings, TuneSettings, run_robot
 
 PAPER = {"cifar10": 94.36, "cifar100": 73.51, "ImageNet16-120": 46.34}
 
@@ -48,27 +46,26 @@ def main() -> None:
 
     seeds = parse_int_list(args.seeds)
     metrics = args.metrics.split(",")
-    connect(num_cpus=args.num_cpus)
+    if "ray" in args.modes.split(","):
+        connect(num_cpus=args.num_cpus)
     rows = []
     for dataset in args.datasets.split(","):
         bench = get_benchmark("nb201", dataset, args.data_dir)
-        table = data_file(args.data_dir, "nasbench201", "reference_metrics.parquet")
-        matrix = read_metric_table(table, metrics, dataset=bench.dataset)
+        matrix = load_metrics("nb201", metrics, dataset=bench.dataset, data_dir=args.data_dir)
+        settings = RobotSettings(budget=args.budget, bo_rounds=args.bo_rounds, repeats=args.repeats,
+                                 initial=args.initial)
 
         modes = args.modes.split(",")
         t = time.perf_counter()
-        plain = [
-            run_robot(bench, args.budget, s, metrics=matrix, bo_rounds=args.bo_rounds, repeats=args.repeats,
-                      initial=args.initial)
-            for s in seeds
-        ] if "plain" in modes else None
+        plain = run_robot(bench, matrix, seeds, settings, use_ray=False) if "plain" in modes else None
         plain_s = time.perf_counter() - t if plain else float("nan")
 
         out = os.path.join(args.out, dataset, "robot") if args.out else tempfile.mkdtemp()
         t = time.perf_counter()
-        config = RayRobotConfig(budget=args.budget, bo_rounds=args.bo_rounds, repeats=args.repeats,
-                                initial=args.initial, trial_resources={"cpu": args.trial_cpus})
-        ray_runs = run_robot_ray(bench, matrix, seeds, config, out_dir=out, progress=False) if "ray" in modes else None
+        ray_runs = run_robot(
+            bench, matrix, seeds, settings, use_ray=True, out_dir=out, progress=False,
+            tune_settings=TuneSettings(trial_resources={"cpu": args.trial_cpus}),
+        ) if "ray" in modes else None
         ray_s = time.perf_counter() - t if ray_runs else float("nan")
         same = plain is not None and ray_runs is not None and all(
             [r.arch_id for r in a.ledger.records] == [r.arch_id for r in b.ledger.records]

@@ -20,19 +20,19 @@ import argparse
 
 import numpy as np
 
+from robot_ray.algorithm.induced import InducedArchs
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.runs.compare import load_metric_matrix
 
 
-def reachable(X: np.ndarray, samples: int, seed: int, chunk: int = 4096) -> np.ndarray:
-    """Row indices that are the argmax of at least one sampled weight vector or corner."""
+def reachable(pool: InducedArchs, samples: int, seed: int, chunk: int = 4096) -> np.ndarray:
+    """Arch ids that are a(w) (the searcher's own argmax, ties to the lowest row) of at least one
+    sampled weight vector or signed corner."""
     rng = np.random.default_rng(seed)
-    m = X.shape[1]
-    corners = np.concatenate([np.eye(m), -np.eye(m)]).astype(np.float32)
-    hits = set(np.argmax(X @ corners.T, axis=0).tolist())
+    m = pool.X.shape[1]
+    hits = set(pool.induce(np.concatenate([np.eye(m), -np.eye(m)])).tolist())
     for start in range(0, samples, chunk):
-        W = rng.uniform(-1, 1, (min(chunk, samples - start), m)).astype(np.float32)
-        hits.update(np.argmax(X @ W.T, axis=0).tolist())
+        hits.update(pool.induce(rng.uniform(-1, 1, (min(chunk, samples - start), m))).tolist())
     return np.array(sorted(hits))
 
 
@@ -57,10 +57,9 @@ def main() -> None:
     for spec in args.metric_sets:
         names = spec.split(",")
         matrix = load_metric_matrix(args.space, bench.dataset, args.data_dir, names, num_archs=bench.num_archs)
-        rows = reachable(matrix.values, args.samples, args.seed)
-        ids = matrix.arch_ids[rows]
+        ids = reachable(InducedArchs(matrix.values, matrix.arch_ids, fingerprint=False), args.samples, args.seed)
         best = int(ids[np.nanargmax(values[ids])])
-        print(f"| {spec} | {len(names)} | {len(rows)} | {values[best]:.2f} | {bench.value_rank(best)} | {tests[best]:.2f} |")
+        print(f"| {spec} | {len(names)} | {len(ids)} | {values[best]:.2f} | {bench.value_rank(best)} | {tests[best]:.2f} |")
 
 
 if __name__ == "__main__":

@@ -56,11 +56,11 @@ def schedule(tasks: list[str], methods: list[str], seeds: int) -> list[tuple[int
 def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
     """One search; the summary of its best queried arch."""
     from robot_ray.baselines import METHODS as BASELINES
-    from robot_ray.runs.loop import run_robot
+    from robot_ray.runs.robot import robot_runner
 
     t0 = time.perf_counter()
     if method == "robot":
-        result = run_robot(benchmark, budget, seed, metrics=matrix)
+        result = robot_runner(benchmark, budget, seed, metrics=matrix)
     else:
         result = BASELINES[method](benchmark, budget, seed, metrics=matrix)
     best = result.ledger.best()
