@@ -156,7 +156,7 @@ def _run_on_tune(benchmark, metrics, seeds, settings, ts: TuneSettings, *, objec
     with bar:
         grid = tuner.fit()
     errors = [r.error for r in grid if r.error is not None]
-    fanout = SeedFanoutSearcher.from_checkpoint(_newest_searcher_state(exp_dir))
+    fanout = SeedFanoutSearcher.from_checkpoint(_newest_searcher_state(exp_dir), metrics)
     if not fanout.finished:
         if errors:
             raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")

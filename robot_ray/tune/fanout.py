@@ -110,7 +110,7 @@ class SeedFanoutSearcher(JsonStateSearcher):
             "children": {str(s): c.get_state() for s, c in self.children.items()},
         }
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: dict[str, Any], metrics=None) -> None:
         if state.get("version") != STATE_VERSION:
             raise RobotRayError(
                 f"fan-out searcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION}): "
@@ -125,7 +125,7 @@ class SeedFanoutSearcher(JsonStateSearcher):
             if child is not None:
                 child.set_state(child_state)
             else:
-                child = RoBoTSearcher.from_state(child_state)
+                child = RoBoTSearcher.from_state(child_state, metrics)
             self.children[int(s)] = child
         self._order = sorted(self.children)
         self._next = int(state["next"])
@@ -133,8 +133,9 @@ class SeedFanoutSearcher(JsonStateSearcher):
         self._done = {int(s) for s in state["done"]}
 
     @classmethod
-    def from_checkpoint(cls, path: str) -> SeedFanoutSearcher:
+    def from_checkpoint(cls, path: str, metrics=None) -> SeedFanoutSearcher:
+        """A fan-out restored from a ``save`` file; ``metrics`` only for a matrix built in memory."""
         searcher = cls.__new__(cls)
         Searcher.__init__(searcher)
-        searcher.set_state(read_json_state(path))
+        searcher.set_state(read_json_state(path), metrics)
         return searcher
