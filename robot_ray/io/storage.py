@@ -32,6 +32,7 @@ __all__ = [
     "read_bytes",
     "upload_dir",
     "download_dir",
+    "local_path_for_key",
     "check_writable",
     "stage_dir",
 ]
@@ -151,14 +152,44 @@ def _copy_from(fs: pafs.FileSystem, path: str, local: Path) -> None:
             dst.write(chunk)
 
 
+def local_path_for_key(dest: str | os.PathLike, key: str, *, source: str | os.PathLike = "") -> Path:
+    """Where the object ``key`` (relative to the downloaded prefix) goes under the directory ``dest``.
+
+    Why: object-store keys are arbitrary strings; ``a/../../x`` or ``/etc/x`` is a legal key, and
+    joined onto ``dest`` as it is, it would write outside it (a path traversal by whoever can write
+    the bucket). Only keys that stay inside ``dest`` are mapped: relative, no ``..`` segment, no
+    NUL, and inside ``dest`` after resolving symbolic links already under ``dest``.
+
+    Raises:
+        RobotRayError: the key escapes ``dest``, naming the key and ``source``.
+    """
+    where = f" in {source!s}" if source else ""
+    parts = key.split("/")
+    if (not key or key.startswith("/") or "\0" in key or ".." in parts
+            or not any(p not in ("", ".") for p in parts)):
+        raise RobotRayError(
+            f"refusing object key {key!r}{where}: it would be written outside {str(dest)!r} (absolute, empty or with "
+            "'..'); remove or rename that object, or download from a prefix you trust"
+        )
+    root = Path(dest).resolve()
+    target = (root / key).resolve()
+    if target == root or root not in target.parents:
+        raise RobotRayError(
+            f"refusing object key {key!r}{where}: it resolves to {str(target)!r}, outside {str(root)!r} "
+            "(a symbolic link under the destination?); download into an empty directory"
+        )
+    return root / key
+
+
 def download_dir(uri: str | os.PathLike, local: str | os.PathLike) -> int:
     """Copy every file under ``uri`` (a directory or prefix, or one file) into ``local``.
 
     Returns the number of files copied; an empty or missing prefix copies nothing and returns 0
-    (a first run has nothing to resume from).
+    (a first run has nothing to resume from). Every key is checked before anything is written
+    (:func:`local_path_for_key`): one key that escapes ``local`` refuses the whole download.
 
     Raises:
-        RobotRayError: ``uri`` cannot be listed or read.
+        RobotRayError: ``uri`` cannot be listed or read, or holds a key that escapes ``local``.
     """
     fs, base = resolve(uri)
     dest = Path(local)
@@ -170,9 +201,14 @@ def download_dir(uri: str | os.PathLike, local: str | os.PathLike) -> int:
             files, base = [info], base.rsplit("/", 1)[0]
         else:
             files = _files_under(fs, base)
+        prefix = base.rstrip("/") + "/"
+        targets = []
         for item in files:
-            rel = item.path[len(base.rstrip("/")) + 1:]
-            atomic_write_with(dest / rel, partial(_copy_from, fs, item.path))
+            if not item.path.startswith(prefix):
+                raise RobotRayError(f"refusing object {item.path!r}: listed under {uri!s} but not below {prefix!r}")
+            targets.append((item.path, local_path_for_key(dest, item.path[len(prefix):], source=uri)))
+        for path, target in targets:
+            atomic_write_with(target, partial(_copy_from, fs, path))
     except (OSError, pa.ArrowException) as exc:
         raise RobotRayError(f"cannot download {uri!s} ({exc}): check the URI and your credentials") from exc
     return len(files)
@@ -233,4 +269,4 @@ def stage_dir(uri: str, *, root: str | os.PathLike | None = None) -> Path:
         marker.write_text(f"{uri}\n{path.rsplit('/', 1)[-1] if is_file else ''}")
     lines = marker.read_text().split("\n")
     name = lines[1] if len(lines) > 1 else ""
-    return dest / name if name else dest
+    return local_path_for_key(dest, name, source=uri) if name else dest
