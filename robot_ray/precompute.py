@@ -31,8 +31,8 @@ import ray
 
 from robot_ray.cache import archs as arch_ids
 from robot_ray.cache.manifest import (LOCK, MANIFEST, POOL, CacheSettings, Manifest, Shard, code_versions,
-                                      stale_revisions)
-from robot_ray.cache.shards import shard_problem, write_shard
+                                      has_cache_files, stale_revisions)
+from robot_ray.cache.shards import file_sha256, shard_problem, write_shard
 from robot_ray.errors import RobotRayError
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,8 @@ def prepare(config: PrecomputeConfig) -> Plan:
             notes.append(f"cache was written by robot-ray {old.get('robot_ray')} ({old.get('git_commit')}), this is "
                          f"{now['robot_ray']} ({now['git_commit']}): new shards use this code")
     else:
+        if has_cache_files(directory):
+            Manifest.load(directory)  # raises: shard files without a manifest (deleted?) are not reused blind
         if directory.exists() and any(p for p in directory.iterdir() if p.name != LOCK):
             raise RobotRayError(f"--out {str(directory)!r} exists, is not empty and is not a metric cache "
                                 f"(no {MANIFEST}): pick a new directory")
@@ -279,9 +281,12 @@ def load_data_check(settings: CacheSettings, data_dir: str | None) -> None:
 def verify_shards(directory: Path, manifest: Manifest) -> list[str]:
     """Reconcile shard files with the manifest; returns notes on what was found and fixed.
 
-    A complete shard whose file is bad is marked incomplete (and its file removed); an incomplete
-    shard whose file is good (driver killed between writing it and saving the manifest) is marked
-    complete. Leftover temporary files and shard files the manifest does not plan are removed.
+    A complete shard whose file is bad (its sha256 differs from the manifest's, or it is missing,
+    unreadable or of other columns, settings or ids) is marked incomplete and its file removed;
+    an incomplete shard whose file is good (driver killed between writing it and saving the
+    manifest) is marked complete. A good file without a recorded sha256 (the driver killed before
+    the manifest was saved, or a cache written before digests were recorded) gets its digest now.
+    Leftover temporary files and shard files the manifest does not plan are removed.
     """
     notes: list[str] = []
     planned = {s.file for s in manifest.shards}
@@ -291,18 +296,26 @@ def verify_shards(directory: Path, manifest: Manifest) -> list[str]:
         if path.name not in planned:
             notes.append(f"removed {path.name}: not planned by the manifest")
             path.unlink(missing_ok=True)
+    recorded = 0
     for shard in manifest.shards:
         path = directory / shard.file
         if not shard.complete and not path.exists():
+            shard.sha256 = None
             continue
         problem = shard_problem(directory, manifest.settings, shard)
         if problem is None:
+            if shard.sha256 is None:
+                shard.sha256 = file_sha256(path)
+                recorded += shard.complete
             shard.complete = True
             continue
         if shard.complete or problem != "file missing":
             notes.append(f"{shard.file} is bad ({problem}): recomputing it")
         shard.complete = False
+        shard.sha256 = None
         path.unlink(missing_ok=True)
+    if recorded:
+        notes.append(f"recorded the sha256 of {recorded} shard(s) written before robot-ray recorded them")
     return notes
 
 

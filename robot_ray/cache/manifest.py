@@ -9,7 +9,9 @@ The leading underscore keeps pyarrow (and ``pandas.read_parquet(CACHE)``) from r
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ import numpy as np
 
 import robot_ray
 from robot_ray.errors import RobotRayError
-from robot_ray.io.state import read_versioned_json
+from robot_ray.io.state import check_version
 
 MANIFEST = "_manifest.json"
 POOL = "_pool.parquet"
@@ -32,8 +34,15 @@ FORMAT = "robot-ray-metric-cache"
 FORMAT_VERSION = 2
 """Version 2 adds ``settings.revisions``. Caches without revised metrics are still written as 1, so
 older robot-ray reads them; older robot-ray refuses version 2, so it can never extend a cache of
-a revised metric under its old definition."""
+a revised metric under its old definition.
+
+Each shard entry may carry ``sha256``, the digest of its file as written. It is an optional field,
+not a new version: every reader of versions 1 and 2 reads shard entries by key, so an older
+robot-ray still reads these manifests (without verifying), and this one reads older manifests
+(their shards are checked for structure only, until ``robot-ray precompute`` records their
+digests on its next run)."""
 READABLE_VERSIONS = (1, FORMAT_VERSION)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def format_version(settings: CacheSettings) -> int:
@@ -120,13 +129,14 @@ def stale_revisions(settings: CacheSettings) -> list[str]:
 
 @dataclass
 class Shard:
-    """One planned shard: its arch ids (sorted) and, once written, where and how long it took."""
+    """One planned shard: its arch ids (sorted) and, once written, its file's sha256, where and how long it took."""
 
     index: int
     ids: np.ndarray
     complete: bool = False
     node_id: str | None = None
     seconds: float | None = None
+    sha256: str | None = None
 
     @property
     def file(self) -> str:
@@ -136,15 +146,21 @@ class Shard:
         return len(self.ids)
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "file": self.file, "rows": len(self.ids), "ids": encode_ids(self.ids),
-                "complete": self.complete, "node_id": self.node_id, "seconds": self.seconds}
+        out = {"index": self.index, "file": self.file, "rows": len(self.ids), "ids": encode_ids(self.ids),
+               "complete": self.complete, "node_id": self.node_id, "seconds": self.seconds}
+        if self.sha256 is not None:
+            out["sha256"] = self.sha256
+        return out
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Shard:
         ids = decode_ids(raw["ids"])
         if len(ids) != raw["rows"]:
             raise ValueError(f"shard {raw['index']}: {len(ids)} ids but rows={raw['rows']}")
-        return cls(int(raw["index"]), ids, bool(raw["complete"]), raw.get("node_id"), raw.get("seconds"))
+        digest = raw.get("sha256")
+        if digest is not None and not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
+            raise ValueError(f"shard {raw['index']}: sha256 {digest!r} is not 64 hex digits")
+        return cls(int(raw["index"]), ids, bool(raw["complete"]), raw.get("node_id"), raw.get("seconds"), digest)
 
 
 @dataclass
@@ -216,13 +232,30 @@ class Manifest:
         """
         path = Path(directory) / MANIFEST
         if not path.is_file():
+            if has_cache_files(directory):
+                raise RobotRayError(
+                    f"metric cache {str(directory)!r} has shard files but no {MANIFEST} (deleted?): without it "
+                    "robot-ray cannot verify the shards and does not read them; restore the manifest (from the copy "
+                    "or bucket the cache came from) or precompute into a new --out directory"
+                )
             raise RobotRayError(
                 f"{str(directory)!r} is not a robot-ray metric cache (no {MANIFEST}): "
                 "create it with `robot-ray precompute --out DIR ...`"
             )
-        raw = read_versioned_json(path, kind="metric cache manifest", key="format_version",
-                                  supported=READABLE_VERSIONS, fixed={"format": FORMAT},
-                                  hint="precompute into a new --out directory")
+        try:
+            raw = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
+            raise RobotRayError(
+                f"cannot read the manifest {str(path)!r} ({exc}): it is damaged (truncated or edited?), and robot-ray "
+                "does not read the shards without it; restore it from the copy or bucket the cache came from, or "
+                "precompute into a new --out directory"
+            ) from exc
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+            raise RobotRayError(f"{str(path)!r} is not a metric cache manifest (format {found!r}, expected "
+                                f"{FORMAT!r}): precompute into a new --out directory")
+        check_version(raw, kind="metric cache manifest", key="format_version", supported=READABLE_VERSIONS,
+                      source=repr(str(path)), hint="precompute into a new --out directory")
         try:
             return cls(settings=CacheSettings.from_json(raw["settings"]),
                        shards=[Shard.from_json(s) for s in raw["shards"]], runs=list(raw.get("runs", [])),
@@ -236,6 +269,14 @@ class Manifest:
 
 def shard_file(index: int) -> str:
     return f"shard-{index:06d}.parquet"
+
+
+def has_cache_files(directory: str | os.PathLike) -> bool:
+    """Whether ``directory`` holds data files only a metric cache writes (shards or a DARTS pool)."""
+    path = Path(directory)
+    if not path.is_dir():
+        return False
+    return (path / POOL).is_file() or any(path.glob("shard-*.parquet"))
 
 
 def encode_ids(ids: np.ndarray) -> list[list[int]]:

@@ -4,11 +4,13 @@ Columns: ``arch_id`` int64, ``arch`` string, then one float64 column per metric 
 metric is undefined), rows sorted by ``arch_id``. Every shard of a cache has the same schema, so
 ``pandas.read_parquet(CACHE)`` reads the directory as one table. The file's key-value metadata
 ``robot_ray.cache`` holds the settings, the shard index, the column meanings and the code and
-library versions that wrote it.
+library versions that wrote it. The manifest records each file's sha256 as written
+(:attr:`Shard.sha256`); every reader here compares it before trusting the file's values.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -49,13 +51,46 @@ def shard_table(settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> p
 
 
 def write_shard(directory: str | os.PathLike, settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> Path:
-    """Write one shard atomically (:func:`robot_ray.io.atomic.atomic_write_with`, fsynced).
+    """Write one shard atomically (:func:`robot_ray.io.atomic.atomic_write_with`, fsynced) and set ``shard.sha256``.
 
     A crash leaves either the previous state or the whole file, never half a shard under the
     real name; the hidden ``.shard-*.tmp-*`` leftovers are ignored by pyarrow and removed on resume.
+    The digest is of the bytes written (taken before the file is moved into place); the caller
+    saves it with the manifest.
     """
     table = shard_table(settings, shard, frame)
-    return atomic_write_with(Path(directory) / shard.file, lambda tmp: pq.write_table(table, tmp), fsync=True)
+    digest: list[str] = []
+
+    def write(tmp: Path) -> None:
+        pq.write_table(table, tmp)
+        digest.append(file_sha256(tmp))
+
+    path = atomic_write_with(Path(directory) / shard.file, write, fsync=True)
+    shard.sha256 = digest[0]
+    return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read 1 MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def checksum_problem(path: Path, shard: Shard) -> str | None:
+    """Why the file's sha256 differs from the one the manifest recorded (None: equal, or none recorded)."""
+    if shard.sha256 is None:
+        return None
+    try:
+        actual = file_sha256(path)
+    except OSError as exc:
+        return f"unreadable ({exc})"
+    if actual != shard.sha256:
+        return (f"checksum mismatch: its sha256 is {actual[:16]}..., the manifest recorded {shard.sha256[:16]}...; "
+                "the file changed after it was written")
+    return None
 
 
 def read_shard(directory: str | os.PathLike, shard: Shard) -> pd.DataFrame:
@@ -66,12 +101,17 @@ def read_shard(directory: str | os.PathLike, shard: Shard) -> pd.DataFrame:
 def shard_problem(directory: str | os.PathLike, settings: CacheSettings, shard: Shard) -> str | None:
     """Why the shard file does not match its manifest entry, or None when it does.
 
-    Checks that the file reads as Parquet, has the cache's columns and settings, and holds
-    exactly the shard's arch ids in order (so a truncated, foreign or stale file is caught).
+    Checks the file's sha256 against the manifest's (when one is recorded: a flipped byte in a
+    value reads as valid Parquet), then that the file reads as Parquet, has the cache's columns
+    and settings, and holds exactly the shard's arch ids in order (so a truncated, foreign or
+    stale file is caught even without a recorded digest).
     """
     path = Path(directory) / shard.file
     if not path.is_file():
         return "file missing"
+    problem = checksum_problem(path, shard)
+    if problem:
+        return problem
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for damaged files
@@ -87,19 +127,24 @@ class BadShard(Exception):
 
 
 def iter_shard_batches(directory: str | os.PathLike, settings: CacheSettings, shard: Shard, columns: list[str], *,
-                       batch_rows: int = 1 << 16) -> Iterator[tuple[int, pa.RecordBatch]]:
+                       batch_rows: int = 1 << 16, verify_checksum: bool = True) -> Iterator[tuple[int, pa.RecordBatch]]:
     """``(first row, batch)`` of the shard's ``columns`` (``arch_id`` first), at most ``batch_rows`` rows each.
 
     Reads only the columns asked for, a batch at a time, so memory is bounded by ``batch_rows``
     whatever the shard size. Checks what :func:`shard_problem` checks (except that columns not
-    read are not decoded) on the way.
+    read are not decoded) on the way; the sha256 (the whole file) first, unless
+    ``verify_checksum`` is False (a second pass over a file already verified).
 
     Raises:
-        BadShard: file missing or unreadable, other columns or settings, other arch ids.
+        BadShard: file missing or unreadable, checksum mismatch, other columns or settings, other arch ids.
     """
     path = Path(directory) / shard.file
     if not path.is_file():
         raise BadShard("file missing")
+    if verify_checksum:
+        problem = checksum_problem(path, shard)
+        if problem:
+            raise BadShard(problem)
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for damaged files

@@ -36,8 +36,9 @@ def read_cache_table(path: str | os.PathLike) -> pd.DataFrame:
         ``attrs["robot_ray.cache"]`` holds the cache settings (space, dataset, batch, seed, ...).
 
     Raises:
-        RobotRayError: not a cache, shards not computed yet, or a shard file that is missing,
-            unreadable or disagrees with the manifest; the message says to rerun precompute.
+        RobotRayError: not a cache (or its manifest missing or damaged), shards not computed yet, or a
+            shard file that is missing, unreadable, or disagrees with the manifest (sha256, columns,
+            settings, arch ids); the message names the file and says to rerun precompute.
     """
     directory = Path(path)
     manifest, rerun = _complete_manifest(directory)
@@ -104,11 +105,11 @@ def read_cache_matrix(path: str | os.PathLike, metrics: list[str] | tuple[str, .
         del order
     offsets = np.cumsum([0] + [len(s) for s in shards])
 
-    def batches():
+    def batches(first_pass: bool):
         for shard, offset in zip(shards, offsets):
             try:
                 for start, batch in iter_shard_batches(directory, manifest.settings, shard, metrics,
-                                                       batch_rows=batch_rows):
+                                                       batch_rows=batch_rows, verify_checksum=first_pass):
                     rows = slice(offset + start, offset + start + batch.num_rows)
                     yield (rows if dest is None else dest[rows]), batch
             except BadShard as exc:
@@ -117,14 +118,14 @@ def read_cache_matrix(path: str | os.PathLike, metrics: list[str] | tuple[str, .
                 ) from exc
 
     scans = [ColumnScan(m) for m in metrics]
-    for _, batch in batches():
+    for _, batch in batches(True):  # checksums verified here, before any value is used
         for scan in scans:
             scan.update(_column(batch, scan.name))
     for scan in scans:
         scan.bounds()  # raises for an empty or constant column before the second pass
     # column-major: X @ w then streams each metric column once (about 2x faster at 10^7 rows)
     values = np.empty((len(ids), len(metrics)), dtype=np.float32, order="F")
-    for rows, batch in batches():
+    for rows, batch in batches(False):
         for j, scan in enumerate(scans):
             values[rows, j] = scan.scale(_column(batch, scan.name))
     notes = tuple(n for n in (scan.note() for scan in scans) if n)
@@ -151,6 +152,11 @@ def _complete_manifest(directory: Path) -> tuple[Manifest, str]:
             f"metric cache {str(directory)!r} is incomplete: {len(todo)} of {len(manifest.shards)} shards "
             f"({rows} archs) not computed yet; {rerun} to finish it"
         )
+    unverified = sum(s.sha256 is None for s in manifest.shards)
+    if unverified:
+        log.warning("metric cache %r: %d of %d shards have no recorded sha256 (written before robot-ray recorded "
+                    "them), so only their structure is checked; %s to record them", str(directory), unverified,
+                    len(manifest.shards), rerun)
     return manifest, rerun
 
 

@@ -113,10 +113,14 @@ def test_shard_checks_and_verify(tmp_path, data_dir):
     # pandas reads the directory as one table (manifest, lock and hidden files ignored)
     (out / ".shard-000009.parquet.tmp-1").write_bytes(b"junk")
     assert pd.read_parquet(out)["arch_id"].tolist() == list(range(8))
-    # truncated file: unreadable
+    # truncated file: its sha256 differs from the one recorded when it was written
     data = (out / s1.file).read_bytes()
     (out / s1.file).write_bytes(data[: len(data) // 2])
+    assert "checksum mismatch" in shard_problem(out, plan.manifest.settings, s1)
+    # without a recorded sha256 (a manifest written before digests existed): unreadable
+    digest, s1.sha256 = s1.sha256, None
     assert "unreadable" in shard_problem(out, plan.manifest.settings, s1)
+    s1.sha256 = digest
     # file of another shard under this name: ids differ
     (out / s1.file).write_bytes((out / s0.file).read_bytes())
     assert shard_problem(out, plan.manifest.settings, s1) is not None

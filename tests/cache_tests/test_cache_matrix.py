@@ -81,9 +81,20 @@ def test_sorted_shards_and_errors_match_the_table_reader(tmp_path):
         with pytest.raises(RobotRayError, match=pattern):
             read_cache_matrix(tmp_path / "c", metrics)
 
-    # a damaged shard: both readers refuse it with the same message
+    # a damaged shard: both readers refuse it with the same message (its sha256 first)
     path = tmp_path / "c" / "shard-000001.parquet"
     path.write_bytes(path.read_bytes()[:-20])
+    with pytest.raises(RobotRayError) as table_err:
+        read_cache_table(tmp_path / "c")
+    with pytest.raises(RobotRayError) as matrix_err:
+        read_cache_matrix(tmp_path / "c", ["snip"])
+    assert "shard file shard-000001.parquet is bad (checksum mismatch" in str(matrix_err.value)
+    assert str(matrix_err.value) == str(table_err.value)
+    # the same damage under a manifest without digests (written before they were recorded): unreadable
+    manifest = Manifest.load(tmp_path / "c")
+    for shard in manifest.shards:
+        shard.sha256 = None
+    manifest.save(tmp_path / "c")
     with pytest.raises(RobotRayError) as table_err:
         read_cache_table(tmp_path / "c")
     with pytest.raises(RobotRayError) as matrix_err:
