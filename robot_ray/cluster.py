@@ -10,8 +10,10 @@ them); a remote cluster is reached through an SSH tunnel (``ray dashboard cluste
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
+from collections.abc import Mapping
 
 import ray
 
@@ -89,3 +91,47 @@ def _probe(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
         f"no Ray cluster answers at {address!r} ({'; '.join(errors)}): check that `ray start --head` "
         "runs there and the address (or an SSH tunnel to it) is reachable"
     )
+
+
+def check_request_fits(request: Mapping[str, float], *, what: str, flags: str) -> None:
+    """Refuse a per-task resource request that no node of the connected cluster can ever meet.
+
+    Why: Ray and Tune keep such a request pending forever (``--trial-cpus 64`` on a 2-CPU
+    machine, ``--trial-gpus 1`` without a GPU) instead of failing. A task runs on one node, so
+    the request must fit one alive node's resources. The cluster is what it is now: on an
+    autoscaling cluster, start the larger nodes first.
+
+    Args:
+        request: resources per task, Tune's spelling (``{"cpu": 2, "gpu": 0.5}``) or Ray's
+            (``{"CPU": 2}``); other keys are custom resources.
+        what: names the task in the message (``"each Tune trial"``).
+        flags: the flags that set the request, for the fix (``"--trial-cpus/--trial-gpus"``).
+
+    Raises:
+        RobotRayError: no node has that much, naming the request and what the cluster has.
+    """
+    import ray
+
+    want = {_RAY_NAMES.get(k, k): float(v) for k, v in request.items() if v}
+    if not want:
+        return
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    if any(all(node.get(k, 0.0) + 1e-9 >= v for k, v in want.items()) for node in nodes):
+        return
+    total = ray.cluster_resources()
+    asked = ", ".join(f"{_fmt(v)} {k}" for k, v in want.items())
+    has = ", ".join(f"{_fmt(total.get(k, 0.0))} {k}" for k in dict.fromkeys(["CPU", "GPU", *want]))
+    largest = max(nodes, key=lambda n: n.get("CPU", 0.0), default={})
+    node = ", ".join(f"{_fmt(largest.get(k, 0.0))} {k}" for k in want)
+    raise RobotRayError(
+        f"{what} asks for {asked}, but no node of the Ray cluster has that much (the cluster has {has} in "
+        f"{len(nodes)} node(s); the largest node {node}): it would wait forever; lower {flags} or add a node "
+        "that has it (for a local Ray, --num-cpus sets its CPUs)"
+    )
+
+
+_RAY_NAMES = {"cpu": "CPU", "gpu": "GPU", "memory": "memory"}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if math.isfinite(x) else str(x)

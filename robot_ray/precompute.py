@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 GPU_SHARE = 0.25
 """Default GPU fraction per actor when the cluster has GPUs: four small networks share one GPU."""
+MAX_SEED = 2**31 - 1
+"""Seeds the batch draw (numpy), the weights (torch) and the Gaussian passes; the range all accept."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,15 @@ class PrecomputeConfig:
         """
         checks = [
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
+            (0 <= self.seed <= MAX_SEED, f"--seed must be in 0..{MAX_SEED}, got {self.seed}"),
             (self.shard_size >= 1, f"--shard-size must be at least 1, got {self.shard_size}"),
             (self.num_actors is None or self.num_actors >= 1, f"--num-actors must be at least 1, got {self.num_actors}"),
-            (self.cpus_per_actor > 0, f"--cpus-per-actor must be positive, got {self.cpus_per_actor}"),
-            (self.gpus_per_actor is None or self.gpus_per_actor >= 0,
-             f"--gpus-per-actor must be >= 0, got {self.gpus_per_actor}"),
+            (math.isfinite(self.cpus_per_actor) and self.cpus_per_actor > 0,
+             f"--cpus-per-actor must be a finite number > 0, got {self.cpus_per_actor}"),
+            (self.gpus_per_actor is None or (math.isfinite(self.gpus_per_actor) and self.gpus_per_actor >= 0),
+             f"--gpus-per-actor must be a finite number >= 0, got {self.gpus_per_actor}"),
+            (all(math.isfinite(float(v)) and float(v) > 0 for v in self.actor_resources.values()),
+             f"actor_resources must be finite and > 0, got {dict(self.actor_resources)}"),
             (self.max_retries >= 0, f"max_retries must be >= 0, got {self.max_retries}"),
             (bool(self.metrics), "no metrics given: pass --metrics, e.g. grad_norm,snip,synflow,nwot"),
             (bool(self.out), "no cache directory given: pass --out DIR"),
@@ -271,6 +277,34 @@ def prepare(config: PrecomputeConfig) -> Plan:
     return Plan(directory, manifest, requested, pool, notes)
 
 
+def check_before_writing(config: PrecomputeConfig) -> None:
+    """Every check that needs no lock and no cache content, so bad input never creates ``--out``.
+
+    Names, sizes and the SPEC (:func:`settings_for`, :func:`~robot_ray.cache.archs.parse_arch_spec`),
+    NB201 ids against the space, a DARTS id list without a pool to index, the metric batch (data
+    directory) and where ``--out`` would go. :func:`prepare` repeats the cheap part under the lock.
+
+    Raises:
+        RobotRayError: the first problem found.
+    """
+    settings = settings_for(config)
+    spec = arch_ids.parse_arch_spec(config.archs)
+    directory = Path(config.out).expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise RobotRayError(f"--out {config.out!r} is a file: pass a directory")
+    parent = directory.absolute()
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise RobotRayError(f"cannot create or write --out {config.out!r}: {str(parent)!r} is not a writable directory")
+    if settings.ids != "pool":
+        arch_ids.nb201_ids(spec)
+    elif spec.kind != "sample" and not (directory / POOL).is_file():
+        raise RobotRayError("DARTS arch ids are rows of a sampled pool, and this cache has none yet: "
+                            "start with --archs sample:N[:seed]")
+    load_data_check(settings, config.data_dir)
+
+
 def load_data_check(settings: CacheSettings, data_dir: str | None) -> None:
     """Load the metric batch once on the driver, so a missing data dir fails before Ray starts."""
     from robot_ray.images import load_batch
@@ -374,6 +408,7 @@ def run_precompute(config: PrecomputeConfig, *, address: str | None = None, num_
             ``config.max_retries`` times.
     """
     started = time.perf_counter()
+    check_before_writing(config)
     with cache_lock(config.out):
         plan = prepare(config)
         todo = plan.todo()
@@ -414,9 +449,12 @@ def precompute(config: PrecomputeConfig | None = None, *, address: str | None = 
 
 def _run_pool(config: PrecomputeConfig, plan: Plan, todo: list[Shard], worker_cls: type,
               report: PrecomputeReport) -> None:
+    from robot_ray.cluster import check_request_fits
     from robot_ray.progress import make_progress
 
     n_actors, cpus, gpus = pool_resources(config, len(todo))
+    check_request_fits({"CPU": cpus, "GPU": gpus, **dict(config.actor_resources)}, what="each precompute actor",
+                       flags="--cpus-per-actor/--gpus-per-actor")
     report.num_actors = n_actors
     options: dict[str, Any] = {"num_cpus": cpus, "max_restarts": 0, "max_concurrency": 1}
     if gpus > 0:

@@ -27,7 +27,14 @@ from robot_ray.errors import RobotRayError
 from robot_ray.ranges import parse_int_list
 
 _SAMPLE = re.compile(r"^sample:(\d+)(?::(\d+))?$")
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 SPACES_WITH_IDS = ("nb201", "darts")
+MAX_SAMPLE = 10**8
+"""Largest ``sample:N``: 10^8 genotypes are 3.2 GB of codes before a metric is computed."""
+MAX_LISTED_IDS = 10**7
+"""Most ids a list or range may name (they are expanded in memory); ``all`` has no such limit."""
+MAX_SEED = 2**32 - 1
+"""``sample:N:SEED``: numpy seeds are 0..2**32-1 here."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,20 @@ def parse_arch_spec(text: str) -> ArchSpec:
         n = int(m.group(1))
         if n < 1:
             raise RobotRayError(f"--archs {text!r}: sample:N needs N >= 1")
-        return ArchSpec("sample", n=n, seed=int(m.group(2) or 0))
+        if n > MAX_SAMPLE:
+            raise RobotRayError(f"--archs {text!r}: sample:N takes N up to {MAX_SAMPLE:,}, got {n:,}; "
+                                "grow a pool in several runs of at most that many")
+        seed = int(m.group(2) or 0)
+        if seed > MAX_SEED:
+            raise RobotRayError(f"--archs {text!r}: the sample seed must be in 0..{MAX_SEED}, got {seed}")
+        return ArchSpec("sample", n=n, seed=seed)
     if spec.startswith("sample"):
-        raise RobotRayError(f"malformed --archs {text!r}: write sample:N or sample:N:SEED, e.g. sample:100:0")
+        raise RobotRayError(f"malformed --archs {text!r}: write sample:N or sample:N:SEED (N >= 1), e.g. sample:100:0")
+    listed = sum(int(r.group(2)) - int(r.group(1)) + 1 if r else 1
+                 for r in (_RANGE.match(part) for part in spec.split(",") if part.strip()))
+    if listed > MAX_LISTED_IDS:
+        raise RobotRayError(f"--archs {text!r} lists {listed:,} ids, more than {MAX_LISTED_IDS:,}: use all, "
+                            "sample:N, or several runs")
     ids = parse_int_list(spec, what="--archs (use a list 1,5,9, a range 0-99, all or sample:N[:seed])")
     if min(ids) < 0:
         raise RobotRayError(f"--archs {text!r}: arch ids must be >= 0")

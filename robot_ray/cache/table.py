@@ -79,17 +79,9 @@ def read_cache_matrix(path: str | os.PathLike, metrics: list[str] | tuple[str, .
             to rerun), unknown metrics, duplicate ids, or a metric without finite or distinct values.
     """
     directory = Path(path)
-    manifest, rerun = _complete_manifest(directory)
+    manifest, rerun = _checked_manifest(directory, metrics)
     label = str(directory)
     metrics = list(metrics)
-    if not metrics:
-        raise RobotRayError("no metrics given: pass --metrics with at least one metric name")
-    have = list(manifest.settings.metrics)
-    unknown = [m for m in metrics if m not in have]
-    if unknown:
-        raise RobotRayError(f"unknown metric(s) {', '.join(unknown)} for {label!r}; this table has: {', '.join(have)}")
-    if len(set(metrics)) != len(metrics):
-        raise RobotRayError(f"metrics {', '.join(metrics)} name a metric twice")
 
     # where each shard row goes: rows are sorted by arch_id, and the manifest knows every id
     shards = manifest.shards
@@ -130,6 +122,32 @@ def read_cache_matrix(path: str | os.PathLike, metrics: list[str] | tuple[str, .
             values[rows, j] = scan.scale(_column(batch, scan.name))
     notes = tuple(n for n in (scan.note() for scan in scans) if n)
     return MetricMatrix(ids.astype(np.int64, copy=False), tuple(metrics), values, notes)
+
+
+def check_cache(path: str | os.PathLike, metrics: list[str] | tuple[str, ...]) -> Manifest:
+    """What :func:`read_cache_matrix` checks before reading a value: a complete cache holding ``metrics``.
+
+    Reads the manifest only (shards are verified when they are read).
+
+    Raises:
+        RobotRayError: not a cache, a damaged manifest, incomplete, unknown or repeated metrics.
+    """
+    return _checked_manifest(Path(path), metrics)[0]
+
+
+def _checked_manifest(directory: Path, metrics) -> tuple[Manifest, str]:
+    manifest, rerun = _complete_manifest(directory)
+    metrics = list(metrics)
+    if not metrics:
+        raise RobotRayError("no metrics given: pass --metrics with at least one metric name")
+    have = list(manifest.settings.metrics)
+    unknown = [m for m in metrics if m not in have]
+    if unknown:
+        raise RobotRayError(f"unknown metric(s) {', '.join(unknown)} for {str(directory)!r}; this table has: "
+                            f"{', '.join(have)}")
+    if len(set(metrics)) != len(metrics):
+        raise RobotRayError(f"metrics {', '.join(metrics)} name a metric twice")
+    return manifest, rerun
 
 
 def _column(batch, name: str) -> np.ndarray:

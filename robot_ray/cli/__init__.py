@@ -1,7 +1,8 @@
 """``robot-ray`` command line: builds config objects and calls the library; no logic of its own.
 
-Every user error (:class:`RobotRayError`) becomes one line on stderr and exit code 2; an
-interrupted run (:class:`RunInterrupted`, SIGINT) exit code 130 and a hint to resume.
+Every user error (:class:`RobotRayError`, and click's own usage errors: a value that is not a
+number, an unknown option or choice) becomes one line on stderr, ``robot-ray: error: ...``, and
+exit code 2; an interrupted run (:class:`RunInterrupted`, SIGINT) exit code 130 and a hint to resume.
 Subcommands live in the modules listed in ``_COMMAND_MODULES`` and attach themselves to
 :data:`main` on import.
 """
@@ -16,10 +17,27 @@ from robot_ray.errors import RobotRayError, RunInterrupted
 from robot_ray.ranges import parse_int_list  # noqa: F401  (subcommands import it from here)
 
 
+def _usage_line(exc: click.UsageError) -> str:
+    """A click usage error (bad flag value, unknown option) as the one line every other error is."""
+    sub = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
+    command = f"robot-ray {sub}" if sub else "robot-ray"
+    return f"robot-ray: error: {exc.format_message().rstrip('.')}; see `{command} --help`"
+
+
 class _Group(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:  # the group's own options (`robot-ray --bogus`)
+            click.echo(_usage_line(exc), err=True)
+            raise click.exceptions.Exit(2) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's flags: one line, not click's usage block
+            click.echo(_usage_line(exc), err=True)
+            ctx.exit(2)
         except RobotRayError as exc:
             click.echo(f"robot-ray: error: {exc}", err=True)
             ctx.exit(2)

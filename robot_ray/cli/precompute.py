@@ -8,6 +8,7 @@ import sys
 import click
 
 from robot_ray.cli import main
+from robot_ray.cli.checks import check_number
 from robot_ray.errors import RobotRayError
 
 
@@ -47,6 +48,7 @@ def precompute_command(space, dataset, data_dir, metrics, archs, batch_size, see
     from robot_ray.cache.archs import parse_arch_spec
     from robot_ray.precompute import PrecomputeConfig, run_precompute
 
+    check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
     parse_arch_spec(archs)
     config = PrecomputeConfig(
         space=space, dataset=dataset, metrics=parse_metric_names(metrics), archs=archs, out=out,

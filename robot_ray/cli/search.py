@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from robot_ray.cli import main
-from robot_ray.ranges import parse_int_list
+from robot_ray.cli.checks import check_number, check_output_location, parse_seeds
 from robot_ray.errors import RobotRayError
 from robot_ray.runs.search import METHODS, SearchConfig, format_run_line, format_summary, load_config, run_search
 
@@ -75,8 +75,14 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
     from robot_ray.spaces import check_space
 
+    check_number(trial_cpus, "--trial-cpus", minimum=0, inclusive=False, hint="e.g. 0.25 for a table lookup")
+    check_number(trial_gpus, "--trial-gpus", minimum=0, hint="0 without GPUs, e.g. 1 to train on a GPU")
+    check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
+    check_number(budget, "--budget", minimum=1, hint="T, the distinct architectures queried per seed, e.g. 20")
+    check_number(bo_rounds, "--bo-rounds", minimum=1, hint="or leave it out for T-1")
     if resume:
         config = dataclasses.replace(load_config(resume), progress=not quiet)
+        check_trial_resources(config.trial_resources)
     elif _embedded_default(click.get_current_context(), data_dir, cache):
         _run_embedded(out, quiet, address, num_cpus)
         return
@@ -87,18 +93,20 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         train = training_overrides(epochs, train_batch_size, lr, channels, layers, train_subset, val_fraction)
         config = SearchConfig(
             space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
-            seeds=tuple(parse_int_list(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
+            seeds=tuple(parse_seeds(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
             objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition, repeats=repeats,
             initial=initial,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
         )
+    preflight(config)  # everything that can fail on the input fails here: before Ray, before --out exists
     out = config.out
     uses_ray = config.method == "robot" and config.use_ray
     if uses_ray:
-        from robot_ray.cluster import connect
+        from robot_ray.cluster import check_request_fits, connect
 
         connect(address=address, num_cpus=num_cpus)
+        check_request_fits(config.trial_resources, what="each Tune trial", flags="--trial-cpus/--trial-gpus")
     summary = run_search(config)
     for run in summary["runs"]:
         click.echo(format_run_line(run))
@@ -106,6 +114,88 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     for note in summary.get("metric_notes", []):
         click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {Path(out) / 'trajectory.parquet'} and {Path(out) / 'summary.json'}")
+
+
+PREFLIGHT_ROWS = 2_000_000
+"""A metric cache up to this many rows is read whole before Ray starts (about a second); a larger one
+has its manifest checked there and its shards verified when the search reads them."""
+
+
+def check_trial_resources(resources: dict) -> None:
+    """The per-trial resources of a (resumed) config: finite, CPUs > 0, GPUs >= 0."""
+    check_number(float(resources.get("cpu", 0.25)), "--trial-cpus", minimum=0, inclusive=False)
+    check_number(float(resources.get("gpu", 0.0)), "--trial-gpus", minimum=0)
+
+
+def preflight(config: SearchConfig) -> None:
+    """Check a search's input as far as it can be checked without Ray and without writing anything.
+
+    Loads the benchmark (names the space's datasets, needs the data directory) and the metric
+    matrix the search will use (unknown metrics, NaN-only, constant or non-numeric columns, a
+    damaged cache, a cache of another space), so these fail before Ray starts and before
+    :func:`run_search` creates ``--out``. The loads are repeated by the search itself (the
+    benchmark from a cache, the matrix in a second); a cache above :data:`PREFLIGHT_ROWS` rows is
+    checked by its manifest only.
+
+    Raises:
+        RobotRayError: the first problem found, naming it and the fix.
+    """
+    from robot_ray.cache import Manifest
+    from robot_ray.runs.search import load_benchmark, metric_source
+
+    if not config.resume:
+        check_output_location(config.out)
+    for flag, value in (("--data-dir", config.data_dir), ("--cache", config.cache)):
+        if value and "://" in str(value):
+            raise RobotRayError(f"{flag} {value!r}: robot-ray search reads local paths; stage the URI down "
+                                "first (jobs/search.py does, see docs/cluster.md)")
+    manifest = None
+    if config.cache:
+        cache = Path(config.cache).expanduser()
+        if not cache.exists():
+            raise RobotRayError(f"--cache {config.cache!r} does not exist: pass the --out of `robot-ray precompute` "
+                                "or a Parquet metric table")
+        if cache.is_dir():
+            manifest = Manifest.load(cache)  # refuses a directory without (or with a damaged) manifest
+        elif cache.is_file():
+            _check_table_columns(cache, config.metrics)
+    benchmark = load_benchmark(config)
+    if config.budget > benchmark.num_archs:
+        raise RobotRayError(f"--budget {config.budget} is larger than the pool of {benchmark.num_archs} "
+                            f"architectures of {benchmark.space}/{benchmark.dataset}: lower it")
+    if config.method not in ("robot", "single-metric"):
+        return
+    source = metric_source(config, benchmark)
+    if manifest is not None and source.is_cache_dir and sum(len(s) for s in manifest.shards) > PREFLIGHT_ROWS:
+        from robot_ray.cache.table import check_cache
+        from robot_ray.metric_sources import check_cache_matches
+
+        check_cache_matches(manifest.settings.to_json(), benchmark, source.cache)
+        check_cache(source.cache, config.metrics)
+        return
+    matrix = source.load(benchmark)
+    if config.budget > matrix.num_archs:
+        raise RobotRayError(f"--budget {config.budget} is larger than the {matrix.num_archs} architectures "
+                            "with metrics: lower it")
+
+
+def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:
+    """A Parquet metric table's requested columns exist and are numeric (read from its schema only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for files that are not Parquet
+        raise RobotRayError(f"--cache {str(path)!r} is not a Parquet metric table ({type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}): pass a Parquet file or a cache "
+                            "directory") from exc
+    for name in metrics:
+        if name in schema.names:
+            kind = schema.field(name).type
+            if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+                raise RobotRayError(f"metric column {name!r} of {str(path)!r} holds {kind}, not numbers: "
+                                    "write it as float64 (NaN where undefined) or leave it out of --metrics")
 
 
 def training_overrides(epochs, batch_size, lr, channels, layers, train_subset, val_fraction) -> dict:
@@ -133,6 +223,8 @@ def _embedded_default(ctx: click.Context, data_dir: str | None, cache: str | Non
 def _run_embedded(out: str | None, quiet: bool, address: str | None, num_cpus: int | None) -> None:
     from robot_ray.cluster import connect
     from robot_ray.runs.demo import DemoConfig, run_demo
+
+    check_output_location(out or DemoConfig.out)
 
     click.echo(
         "no data directory (--data-dir or $ROBOT_RAY_DATA): running the embedded live search "
