@@ -1,10 +1,11 @@
 """RoBoT on NAS-Bench-201: the Ray Tune path against the same algorithm in a plain loop.
 
-For each dataset, runs the seeds once in a plain Python loop (no Ray) and once as one Tune
-experiment on a local Ray, checks that both queried the same architectures, and prints the
-mean ± std test accuracy of the returned architecture and both wall times with their ratio.
-Results of the Ray path are written as ``OUT/<dataset>/robot/{trajectory.parquet,summary.json}``
-(the layout ``robot-ray report`` reads).
+For each dataset, runs the seeds once in a plain Python loop (``use_ray=False``) and once as one
+Tune experiment on a local Ray, both through ``robot_ray.run_search`` (what ``robot-ray search``
+calls), checks that both queried the same architectures, and prints the mean ± std test accuracy
+of the returned architecture and both wall times (the whole call: loading, search, writing
+results) with their ratio. Results of the Ray path are written as
+``OUT/<dataset>/robot/{trajectory.parquet,summary.json}`` (the layout ``robot-ray report`` reads).
 
     python bench/nb201_search.py --data-dir ../shared/data --out docs/results/nb201_robot
 """
@@ -16,14 +17,11 @@ import os
 import tempfile
 import time
 
-import numpy as np
+import pandas as pd
 
-from robot_ray.benchmarks import get_benchmark
+from robot_ray import run_search
 from robot_ray.cluster import connect
-from robot_ray.metric_sources import load_metrics
 from robot_ray.ranges import parse_int_list
-from robot_ray.runs.results import write_results
-from robot_ray.runs.robot import RobotSettings, TuneSettings, run_robot
 
 PAPER = {"cifar10": 94.36, "cifar100": 73.51, "ImageNet16-120": 46.34}
 
@@ -44,46 +42,30 @@ def main() -> None:
     parser.add_argument("--bo-rounds", type=int, default=None, help="BO proposals per seed (default: the CLI's)")
     args = parser.parse_args()
 
-    seeds = parse_int_list(args.seeds)
-    metrics = args.metrics.split(",")
-    if "ray" in args.modes.split(","):
+    seeds = tuple(parse_int_list(args.seeds))
+    modes = args.modes.split(",")
+    if "ray" in modes:
         connect(num_cpus=args.num_cpus)
     rows = []
     for dataset in args.datasets.split(","):
-        bench = get_benchmark("nb201", dataset, args.data_dir)
-        matrix = load_metrics("nb201", metrics, dataset=bench.dataset, data_dir=args.data_dir)
-        settings = RobotSettings(budget=args.budget, bo_rounds=args.bo_rounds, repeats=args.repeats,
-                                 initial=args.initial)
-
-        modes = args.modes.split(",")
-        t = time.perf_counter()
-        plain = run_robot(bench, matrix, seeds, settings, use_ray=False) if "plain" in modes else None
-        plain_s = time.perf_counter() - t if plain else float("nan")
-
-        out = os.path.join(args.out, dataset, "robot") if args.out else tempfile.mkdtemp()
-        t = time.perf_counter()
-        ray_runs = run_robot(
-            bench, matrix, seeds, settings, use_ray=True, out_dir=out, progress=False,
-            tune_settings=TuneSettings(trial_resources={"cpu": args.trial_cpus}),
-        ) if "ray" in modes else None
-        ray_s = time.perf_counter() - t if ray_runs else float("nan")
-        same = plain is not None and ray_runs is not None and all(
-            [r.arch_id for r in a.ledger.records] == [r.arch_id for r in b.ledger.records]
-            for a, b in zip(plain, ray_runs)
-        )
-        ray_runs = ray_runs or plain
-        if args.out and "ray" in modes:
-            write_results(out, ray_runs, method="robot", space="nb201", dataset=bench.dataset,
-                          objective=bench.value_name, test_name=bench.test_name, budget=args.budget,
-                          metrics=metrics, wall_time_s=ray_s,
-                          options={"repeats": args.repeats, "initial": args.initial, "bo_rounds": args.bo_rounds,
-                                   "trial_cpus": args.trial_cpus})
-        tests = np.array([r.ledger.best().test_value for r in ray_runs])
-        t0 = np.mean([r.t0 for r in ray_runs])
-        cost = np.mean([r.ledger.total_cost() for r in ray_runs])
-        rows.append((bench.dataset, tests.mean(), tests.std(), t0, cost, plain_s, ray_s, same))
-        print(f"{bench.dataset}: test {tests.mean():.2f} ± {tests.std():.2f} (paper {PAPER[bench.dataset]}), "
-              f"T0 {t0:.1f}, cost {cost:.0f}s, plain {plain_s:.1f}s, ray {ray_s:.1f}s, "
+        common = dict(space="nb201", dataset=dataset, metrics=tuple(args.metrics.split(",")), budget=args.budget,
+                      seeds=seeds, data_dir=args.data_dir, repeats=args.repeats, initial=args.initial,
+                      bo_rounds=args.bo_rounds, trial_resources={"cpu": args.trial_cpus}, progress=False)
+        runs, seconds, trajectories = {}, {}, {}
+        for mode in modes:
+            out = os.path.join(args.out, dataset, "robot") if args.out and mode == "ray" else tempfile.mkdtemp()
+            t = time.perf_counter()
+            runs[mode] = run_search(**common, out=out, use_ray=(mode == "ray"))
+            seconds[mode] = time.perf_counter() - t
+            trajectories[mode] = pd.read_parquet(os.path.join(out, "trajectory.parquet"))[["seed", "query", "arch_id"]]
+        same = len(trajectories) == 2 and trajectories["plain"].equals(trajectories["ray"])
+        summary = runs.get("ray") or runs["plain"]
+        plain_s, ray_s = seconds.get("plain", float("nan")), seconds.get("ray", float("nan"))
+        ds = summary["dataset"]
+        rows.append((ds, summary["mean_test_value"], summary["std_test_value"], summary["mean_t0"],
+                     summary["mean_cost"], plain_s, ray_s, same))
+        print(f"{ds}: test {summary['mean_test_value']:.2f} ± {summary['std_test_value']:.2f} (paper {PAPER[ds]}), "
+              f"T0 {summary['mean_t0']:.1f}, cost {summary['mean_cost']:.0f}s, plain {plain_s:.1f}s, ray {ray_s:.1f}s, "
               f"ratio {ray_s / plain_s:.2f}, same archs {same}", flush=True)
 
     print()

@@ -21,6 +21,7 @@ from typing import Any
 
 from robot_ray.benchmarks import Benchmark, get_benchmark
 from robot_ray.errors import RobotRayError
+from robot_ray.io.state import check_version
 from robot_ray.metrics.matrix import MetricMatrix, read_metric_table
 
 SOURCE_VERSION = 1
@@ -63,11 +64,7 @@ class MetricSource:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> MetricSource:
-        if raw.get("version") != SOURCE_VERSION:
-            raise RobotRayError(
-                f"metric source format {raw.get('version')!r} is not supported (expected {SOURCE_VERSION}): "
-                "it was written by another robot-ray version"
-            )
+        check_version(raw, kind="metric source", supported=[SOURCE_VERSION])
         return cls(raw["space"], tuple(raw["metrics"]), raw["dataset"], raw.get("cache"), raw.get("data_dir"))
 
     @property

@@ -28,7 +28,7 @@ def search(data_dir, *extra: str) -> list[str]:
         (["--metrics", "synflow,bogus"], "unknown metric(s) bogus"),
         (["--dataset", "svhn"], "unknown NB201 dataset 'svhn'"),
         (["--space", "nb101"], "unknown search space 'nb101'"),
-        (["--budget", "20000"], "budget 20000 is larger than the pool"),
+        (["--budget", "20000"], "budget must be in 1..15625"),
         (["--seeds", "9-1"], "malformed seeds '9-1'"),
         (["--metrics", "nwot,nwot"], "names a metric twice"),
     ],

@@ -46,6 +46,22 @@ def check_version(state: Mapping[str, Any], *, kind: str, supported: Iterable[in
     return state
 
 
+def read_json_object(path: str | os.PathLike, *, kind: str, hint: str = "") -> dict[str, Any]:
+    """The JSON object in ``path``; its version is the caller's to check (:func:`check_version`).
+
+    Raises:
+        RobotRayError: the file cannot be read or is not a JSON object.
+    """
+    path = Path(path)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
+        raise RobotRayError(f"cannot read the {kind} {str(path)!r} ({exc}){_fix(hint)}") from exc
+    if not isinstance(state, dict):
+        raise RobotRayError(f"{str(path)!r} is not a {kind}: it holds a JSON {type(state).__name__}{_fix(hint)}")
+    return state
+
+
 def read_versioned_json(path: str | os.PathLike, *, kind: str, supported: Iterable[int], key: str = "version",
                         fixed: Mapping[str, Any] | None = None, hint: str = "") -> dict[str, Any]:
     """The JSON object in ``path``, after checking ``fixed`` fields and then the version.
@@ -60,12 +76,7 @@ def read_versioned_json(path: str | os.PathLike, *, kind: str, supported: Iterab
             a version this code does not read.
     """
     path = Path(path)
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
-        raise RobotRayError(f"cannot read the {kind} {str(path)!r} ({exc}){_fix(hint)}") from exc
-    if not isinstance(state, dict):
-        raise RobotRayError(f"{str(path)!r} is not a {kind}: it holds a JSON {type(state).__name__}{_fix(hint)}")
+    state = read_json_object(path, kind=kind, hint=hint)
     for name, want in (fixed or {}).items():
         if state.get(name) != want:
             raise RobotRayError(

@@ -66,6 +66,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 from robot_ray.baselines import METHODS, canonical_name, lookup, rea, reinforce, rs, single_metric, weaknas
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
+from robot_ray.io.state import check_version
 from robot_ray.tune.param_space import constants_of
 from robot_ray.tune.json_state import JsonStateSearcher
 
@@ -523,12 +524,9 @@ class BaselineSearcher(JsonStateSearcher):
         Raises:
             RobotRayError: another state version, method, pool or options.
         """
-        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-            got = state.get("version") if isinstance(state, dict) else type(state).__name__
-            raise RobotRayError(
-                f"searcher state version {got!r} is not supported (expected {STATE_VERSION}): "
-                "it was written by another robot-ray version; start a new search"
-            )
+        if not isinstance(state, dict):
+            raise RobotRayError(f"searcher state is a {type(state).__name__}, not a JSON object: start a new search")
+        check_version(state, kind="baseline searcher state", supported=[STATE_VERSION], hint="start a new search")
         name = type(self).__name__
         if state["method"] != self.method:
             raise RobotRayError(

@@ -15,6 +15,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from robot_ray.errors import RobotRayError
+from robot_ray.io.state import check_version
 from robot_ray.tune.json_state import JsonStateSearcher, read_json_state
 from robot_ray.tune.robot_searcher import RoBoTSearcher
 
@@ -111,11 +112,7 @@ class SeedFanoutSearcher(JsonStateSearcher):
         }
 
     def set_state(self, state: dict[str, Any], metrics=None) -> None:
-        if state.get("version") != STATE_VERSION:
-            raise RobotRayError(
-                f"fan-out searcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION}): "
-                "it was written by another robot-ray version; start a new search"
-            )
+        check_version(state, kind="fan-out searcher state", supported=[STATE_VERSION], hint="start a new search")
         self.per_seed_concurrency = state["per_seed_concurrency"]
         self._metric, self._mode = state["metric"], state["mode"]
         old = getattr(self, "children", {})

@@ -6,13 +6,12 @@ no code, and is written atomically.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ray.tune.search import Searcher
 
-from robot_ray.errors import RobotRayError
 from robot_ray.io.atomic import atomic_write_json
+from robot_ray.io.state import read_json_object
 
 
 class JsonStateSearcher(Searcher):
@@ -36,12 +35,5 @@ class JsonStateSearcher(Searcher):
 
 
 def read_json_state(path: str) -> dict[str, Any]:
-    """A searcher checkpoint as a dict; an unreadable or non-JSON file is a clear error."""
-    try:
-        with open(path) as f:
-            state = json.load(f)
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RobotRayError(f"cannot read searcher checkpoint {path!r}: {exc}") from exc
-    if not isinstance(state, dict):
-        raise RobotRayError(f"searcher checkpoint {path!r} is not a JSON object: it was not written by robot-ray")
-    return state
+    """A searcher checkpoint as a dict (its version is checked by the searcher's ``set_state``)."""
+    return read_json_object(path, kind="searcher checkpoint")

@@ -50,6 +50,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 from robot_ray.algorithm.induced import InducedArchs, candidate_weights, fingerprint
 from robot_ray.algorithm.weights import explore_arch, greedy_candidates, weight_vector
 from robot_ray.errors import RobotRayError
+from robot_ray.io.state import check_version
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.tune.json_state import JsonStateSearcher, read_json_state
 from robot_ray.tune.param_space import constants_of
@@ -610,11 +611,7 @@ class RoBoTSearcher(JsonStateSearcher):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        if state.get("version") != STATE_VERSION:
-            raise RobotRayError(
-                f"RoBoTSearcher state version {state.get('version')!r} is not supported (expected {STATE_VERSION}): "
-                "it was written by another robot-ray version; start a new search"
-            )
+        check_version(state, kind="RoBoTSearcher state", supported=[STATE_VERSION], hint="start a new search")
         self._source_json = state["source"]
         self._expected_fingerprint = state["fingerprint"]
         current = getattr(self, "_matrix", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import threading
 import time
@@ -14,6 +16,7 @@ from robot_ray.precompute import ShardWorker, run_precompute
 SLOT = "precompute_slot"
 
 
+@pytest.mark.slow
 def test_lost_worker_node_loses_nothing(tmp_path, data_dir, reference):
     import ray
     from ray.cluster_utils import Cluster

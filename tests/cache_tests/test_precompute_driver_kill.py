@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import subprocess
@@ -24,6 +26,7 @@ def _start(out: Path, data_dir: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+@pytest.mark.slow
 def test_killed_driver_resumes_to_one_row_per_arch(tmp_path, data_dir, reference):
     out = tmp_path / "c"
     proc = _start(out, data_dir)

@@ -15,6 +15,8 @@ Spearman >= 0.9 is asserted for synflow, params and flops; the figures are print
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 from scipy.stats import spearmanr
 
@@ -27,6 +29,7 @@ THRESHOLD = 0.9
 ASSERTED = ("synflow", "params", "flops")
 
 
+@pytest.mark.slow
 def test_spearman_against_published_nb301_proxies(data_dir, torch_one_thread) -> None:
     table = metric_table(data_dir, list(ASSERTED))
     ids = np.random.default_rng(SAMPLE_SEED).permutation(NUM_ARCHS)[:N]

@@ -8,6 +8,8 @@ busy CPU core.
 
 from __future__ import annotations
 
+import pytest
+
 import numpy as np
 import pandas as pd
 import torch
@@ -19,6 +21,7 @@ from robot_ray.spaces.nb201 import connected
 THRESHOLDS = {"synflow": 0.95, "nwot": 0.95, "snip": 0.90, "zen": 0.90}
 
 
+@pytest.mark.slow
 def test_spearman_against_published_scores(data_dir) -> None:
     torch.set_num_threads(1)
     ref = pd.read_parquet(data_dir / "nasbench201" / "reference_metrics.parquet")

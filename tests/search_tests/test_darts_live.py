@@ -60,6 +60,7 @@ def _invoke(args: list[str]):
     return result
 
 
+@pytest.mark.slow
 def test_live_darts_search_end_to_end(tmp_path, data_dir, cifar_root, ray_session, torch_one_thread):
     cache, out = tmp_path / "cache", tmp_path / "search"
     _invoke([

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import glob
 import json
 import os
@@ -36,6 +38,7 @@ def _done(exp_dir: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_killed_search_resumes_to_the_uninterrupted_result(data_dir, tmp_path):
     out = tmp_path / "run"
     exp_dir = out / TUNE_DIR / EXPERIMENT

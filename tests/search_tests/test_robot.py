@@ -104,6 +104,7 @@ def test_ray_path_equals_plain_loop(bench, matrix, ray_session, tmp_path):
     assert sorted(saved["children"]) == ["10", "11"]
 
 
+@pytest.mark.slow
 def test_cli_tune_search_end_to_end_cifar10(data_dir, ray_session, tmp_path):
     from robot_ray.cli import main
 

@@ -82,6 +82,7 @@ def _marks(folder: Path) -> tuple[dict[str, tuple[str, int]], set[str]]:
     return started, ended
 
 
+@pytest.mark.slow
 def test_lost_worker_node_mid_search_counts_every_query_once(tmp_path, bench, matrix):
     import ray
     from ray.cluster_utils import Cluster

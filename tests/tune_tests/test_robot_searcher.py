@@ -138,6 +138,7 @@ def test_sobol_start_under_a_concurrency_limiter(bench, metrics):
     assert len({c["arch_id"] for c in configs}) == 12 and nones >= 1
 
 
+@pytest.mark.slow
 def test_quality_at_concurrency_4_is_within_noise_of_sequential(bench, metrics):
     tests = []
     for seed in (10, 11, 12):
