@@ -292,6 +292,12 @@ def check_before_writing(config: PrecomputeConfig) -> None:
     directory = Path(config.out).expanduser()
     if directory.exists() and not directory.is_dir():
         raise RobotRayError(f"--out {config.out!r} is a file: pass a directory")
+    if directory.is_dir() and not (directory / MANIFEST).exists():
+        if has_cache_files(directory):
+            Manifest.load(directory)  # raises: shard files without a manifest (deleted?) are not reused blind
+        if any(p for p in directory.iterdir() if p.name != LOCK):
+            raise RobotRayError(f"--out {str(directory)!r} exists, is not empty and is not a metric cache "
+                                f"(no {MANIFEST}): pick a new directory")
     parent = directory.absolute()
     while not parent.exists():
         parent = parent.parent

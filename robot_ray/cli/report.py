@@ -9,7 +9,7 @@ import click
 
 from robot_ray.cli import main
 from robot_ray.errors import RobotRayError
-from robot_ray.ranges import parse_int_list
+from robot_ray.cli.checks import check_number, parse_seeds
 
 _ALL_BASELINES = "rs,rea,reinforce,weaknas,single-metric"
 
@@ -51,6 +51,8 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
     """Run several methods x datasets x seeds on Ray and write one result directory per pair."""
     from robot_ray.runs.compare import check_label, run_comparison
 
+    check_number(budget, "--budget", minimum=1, hint="T, the distinct architectures queried per run, e.g. 20")
+    check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
     if label is not None:
         check_label(label)
 
@@ -58,7 +60,7 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
         space=space,
         datasets=_split(datasets) or [],
         methods=_split(methods) or [],
-        seeds=parse_int_list(seeds),
+        seeds=parse_seeds(seeds),
         budget=budget,
         out=out,
         data_dir=data_dir,

@@ -161,8 +161,8 @@ def preflight(config: SearchConfig) -> None:
             _check_table_columns(cache, config.metrics)
     benchmark = load_benchmark(config)
     if config.budget > benchmark.num_archs:
-        raise RobotRayError(f"--budget {config.budget} is larger than the pool of {benchmark.num_archs} "
-                            f"architectures of {benchmark.space}/{benchmark.dataset}: lower it")
+        raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{benchmark.num_archs} (the "
+                            f"architectures of {benchmark.space}/{benchmark.dataset}); lower it")
     if config.method not in ("robot", "single-metric"):
         return
     source = metric_source(config, benchmark)
@@ -175,8 +175,8 @@ def preflight(config: SearchConfig) -> None:
         return
     matrix = source.load(benchmark)
     if config.budget > matrix.num_archs:
-        raise RobotRayError(f"--budget {config.budget} is larger than the {matrix.num_archs} architectures "
-                            "with metrics: lower it")
+        raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{matrix.num_archs} (the pool's "
+                            "architectures with metrics); lower it")
 
 
 def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:
