@@ -136,10 +136,11 @@ def test_manifest_without_checksums_stays_readable_and_precompute_records_them(t
 
 
 @pytest.mark.parametrize("damage, pattern", [
-    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "cannot read the manifest .*damaged"),
-    (lambda p: p.write_text(""), "cannot read the manifest .*damaged"),
-    (lambda p: p.write_text("[1, 2]"), "is not a metric cache manifest"),
-    (lambda p: p.unlink(), "has shard files but no _manifest.json"),
+    pytest.param(lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+                 "cannot read the manifest .*damaged", id="truncated"),
+    pytest.param(lambda p: p.write_text(""), "cannot read the manifest .*damaged", id="empty"),
+    pytest.param(lambda p: p.write_text("[1, 2]"), "is not a metric cache manifest", id="not-a-manifest"),
+    pytest.param(lambda p: p.unlink(), "has shard files but no _manifest.json", id="deleted"),
 ])
 def test_damaged_or_deleted_manifest_is_refused_not_read_blind(tmp_path, data_dir, damage, pattern):
     _cache(tmp_path / "c")
