@@ -10,7 +10,9 @@ import click
 from robot_ray.cli import main
 from robot_ray.cli.checks import check_number, check_output_location, parse_seeds
 from robot_ray.errors import RobotRayError
-from robot_ray.runs.search import METHODS, SearchConfig, format_run_line, format_summary, load_config, run_search
+from robot_ray.runs.search import (
+    METHODS, SearchConfig, format_run_line, format_summary, load_config, prepare_search, run_search,
+)
 
 
 def parse_metrics(spec: str) -> tuple[str, ...]:
@@ -99,7 +101,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
         )
-    preflight(config)  # everything that can fail on the input fails here: before Ray, before --out exists
+    prepared = preflight(config)
     out = config.out
     uses_ray = config.method == "robot" and config.use_ray
     if uses_ray:
@@ -107,7 +109,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
 
         connect(address=address, num_cpus=num_cpus)
         check_request_fits(config.trial_resources, what="each Tune trial", flags="--trial-cpus/--trial-gpus")
-    summary = run_search(config)
+    summary = run_search(prepared=prepared)
     for run in summary["runs"]:
         click.echo(format_run_line(run))
     click.echo(format_summary(summary))
@@ -116,86 +118,17 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     click.echo(f"wrote {Path(out) / 'trajectory.parquet'} and {Path(out) / 'summary.json'}")
 
 
-PREFLIGHT_ROWS = 2_000_000
-"""A metric cache up to this many rows is read whole before Ray starts (about a second); a larger one
-has its manifest checked there and its shards verified when the search reads them."""
-
-
 def check_trial_resources(resources: dict) -> None:
     """The per-trial resources of a (resumed) config: finite, CPUs > 0, GPUs >= 0."""
     check_number(float(resources.get("cpu", 0.25)), "--trial-cpus", minimum=0, inclusive=False)
     check_number(float(resources.get("gpu", 0.0)), "--trial-gpus", minimum=0)
 
 
-def preflight(config: SearchConfig) -> None:
-    """Check a search's input as far as it can be checked without Ray and without writing anything.
-
-    Loads the benchmark (names the space's datasets, needs the data directory) and the metric
-    matrix the search will use (unknown metrics, NaN-only, constant or non-numeric columns, a
-    damaged cache, a cache of another space), so these fail before Ray starts and before
-    :func:`run_search` creates ``--out``. The loads are repeated by the search itself (the
-    benchmark from a cache, the matrix in a second); a cache above :data:`PREFLIGHT_ROWS` rows is
-    checked by its manifest only.
-
-    Raises:
-        RobotRayError: the first problem found, naming it and the fix.
-    """
-    from robot_ray.cache import Manifest
-    from robot_ray.runs.search import load_benchmark, metric_source
-
+def preflight(config: SearchConfig):
+    """Everything that can fail on the input fails here: before Ray starts, before --out exists."""
     if not config.resume:
         check_output_location(config.out)
-    for flag, value in (("--data-dir", config.data_dir), ("--cache", config.cache)):
-        if value and "://" in str(value):
-            raise RobotRayError(f"{flag} {value!r}: robot-ray search reads local paths; stage the URI down "
-                                "first (jobs/search.py does, see docs/cluster.md)")
-    manifest = None
-    if config.cache:
-        cache = Path(config.cache).expanduser()
-        if not cache.exists():
-            raise RobotRayError(f"--cache {config.cache!r} does not exist: pass the --out of `robot-ray precompute` "
-                                "or a Parquet metric table")
-        if cache.is_dir():
-            manifest = Manifest.load(cache)  # refuses a directory without (or with a damaged) manifest
-        elif cache.is_file():
-            _check_table_columns(cache, config.metrics)
-    benchmark = load_benchmark(config)
-    if config.budget > benchmark.num_archs:
-        raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{benchmark.num_archs} (the "
-                            f"architectures of {benchmark.space}/{benchmark.dataset}); lower it")
-    if config.method not in ("robot", "single-metric"):
-        return
-    source = metric_source(config, benchmark)
-    if manifest is not None and source.is_cache_dir and sum(len(s) for s in manifest.shards) > PREFLIGHT_ROWS:
-        from robot_ray.cache.table import check_cache
-        from robot_ray.metric_sources import check_cache_matches
-
-        check_cache_matches(manifest.settings.to_json(), benchmark, source.cache)
-        check_cache(source.cache, config.metrics)
-        return
-    matrix = source.load(benchmark)
-    if config.budget > matrix.num_archs:
-        raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{matrix.num_archs} (the pool's "
-                            "architectures with metrics); lower it")
-
-
-def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:
-    """A Parquet metric table's requested columns exist and are numeric (read from its schema only)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # pyarrow raises several types for files that are not Parquet
-        raise RobotRayError(f"--cache {str(path)!r} is not a Parquet metric table ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}): pass a Parquet file or a cache "
-                            "directory") from exc
-    for name in metrics:
-        if name in schema.names:
-            kind = schema.field(name).type
-            if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
-                raise RobotRayError(f"metric column {name!r} of {str(path)!r} holds {kind}, not numbers: "
-                                    "write it as float64 (NaN where undefined) or leave it out of --metrics")
+    return prepare_search(config)
 
 
 def training_overrides(epochs, batch_size, lr, channels, layers, train_subset, val_fraction) -> dict:

@@ -216,7 +216,79 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
     return [fn(benchmark, config.budget, s, metrics=metrics, **config.method_options) for s in config.seeds]
 
 
-def run_search(config: SearchConfig | None = None, **settings: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PreparedSearch:
+    """A search whose input is loaded and checked: what :func:`run_search` runs."""
+
+    config: SearchConfig
+    benchmark: Benchmark
+    metrics: MetricMatrix | None
+    objective: Any = None
+
+
+def prepare_search(config: SearchConfig) -> PreparedSearch:
+    """Load and check a search's input without Ray and without writing anything.
+
+    The benchmark (the space's datasets, the data directory), the metric matrix (unknown metrics,
+    NaN-only, constant or non-numeric columns, a damaged cache, a cache of another space), the
+    budget against both, and a live objective's images: so these fail before Ray starts and
+    before ``out`` is created, and the search loads nothing twice.
+
+    Raises:
+        RobotRayError: the first problem found, naming it and the fix.
+    """
+    from robot_ray.cache import Manifest
+
+    for flag, value in (("--data-dir", config.data_dir), ("--cache", config.cache)):
+        if value and "://" in str(value):
+            raise RobotRayError(f"{flag} {value!r}: robot-ray search reads local paths; stage the URI down "
+                                "first (jobs/search.py does, see docs/cluster.md)")
+    if config.cache:
+        cache = Path(config.cache).expanduser()
+        if not cache.exists():
+            raise RobotRayError(f"--cache {config.cache!r} does not exist: pass the --out of `robot-ray precompute` "
+                                "or a Parquet metric table")
+        if cache.is_dir():
+            Manifest.load(cache)  # refuses a directory without (or with a damaged) manifest
+        elif cache.is_file():
+            _check_table_columns(cache, config.metrics)
+    benchmark = load_benchmark(config)
+    if config.budget > benchmark.num_archs:
+        raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{benchmark.num_archs} (the "
+                            f"architectures of {benchmark.space}/{benchmark.dataset}); lower it")
+    metrics = None
+    if config.method in ("robot", "single-metric"):
+        metrics = load_metrics(config, benchmark)
+        if config.budget > metrics.num_archs:
+            raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{metrics.num_archs} (the pool's "
+                                "architectures with metrics); lower it")
+    objective = live_objective(config, benchmark) if config.objective == LIVE else None
+    return PreparedSearch(config, benchmark, metrics, objective)
+
+
+def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:
+    """A Parquet metric table's requested columns exist and are numeric (read from its schema only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for files that are not Parquet
+        raise RobotRayError(f"--cache {str(path)!r} is not a Parquet metric table ({type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}): pass a Parquet file or a cache "
+                            "directory") from exc
+    for name in metrics:
+        if name in schema.names:
+            kind = schema.field(name).type
+            if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+                raise RobotRayError(f"metric column {name!r} of {str(path)!r} holds {kind}, not numbers: "
+                                    "write it as float64 (NaN where undefined) or leave it out of --metrics")
+
+
+
+
+def run_search(config: SearchConfig | None = None, *, prepared: PreparedSearch | None = None,
+               **settings: Any) -> dict[str, Any]:
     """Run a search and write its result files; returns the summary dict.
 
     The one entry point of ``robot-ray search``, ``jobs/search.py`` and ``bench/``: pass a
@@ -228,17 +300,18 @@ def run_search(config: SearchConfig | None = None, **settings: Any) -> dict[str,
         RobotRayError: bad settings or data. RunInterrupted: SIGINT/SIGTERM stopped it (resume
         with ``resume=True`` and the same ``out``).
     """
-    if config is None:
-        config = search_config(**settings)
-    elif settings:
-        raise RobotRayError("run_search takes a SearchConfig or keyword settings, not both")
     started = time.time()
-    benchmark = load_benchmark(config)
+    if prepared is None:
+        if config is None:
+            config = search_config(**settings)
+        elif settings:
+            raise RobotRayError("run_search takes a SearchConfig or keyword settings, not both")
+        prepared = prepare_search(config)
+    elif config is not None or settings:
+        raise RobotRayError("run_search takes a SearchConfig, keyword settings or a PreparedSearch, one of them")
+    config, benchmark, metrics, objective = prepared.config, prepared.benchmark, prepared.metrics, prepared.objective
     if not config.resume:
         save_config(config)
-    needs_metrics = config.method in ("robot", "single-metric")
-    metrics = load_metrics(config, benchmark) if needs_metrics else None
-    objective = live_objective(config, benchmark) if config.objective == LIVE else None
     runs = run_method(config, benchmark, metrics, objective)
     meta = {
         "objective": benchmark.value_name,
