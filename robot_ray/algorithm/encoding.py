@@ -85,6 +85,48 @@ class CellEncoding:
             return None
         return ids[int(rng.integers(len(ids)))]
 
+    @property
+    def none_code(self) -> int | None:
+        """Code of the ``none`` op (a missing edge), or None when the space has no such op."""
+        return self.ops.index("none") if "none" in self.ops else None
+
+    def topology(self, arch_ids) -> np.ndarray:
+        """bool ``(n, 6)``: which edges of each cell exist (op other than ``none``)."""
+        codes = self.codes[np.asarray(arch_ids, dtype=np.int64)]
+        none = self.none_code
+        return np.ones(codes.shape, dtype=bool) if none is None else codes != none
+
+    def op_mutants(self, parents, rng: np.random.Generator) -> np.ndarray:
+        """One topology-preserving child per parent (PRE-NAS's topologically homogeneous offspring).
+
+        Only existing edges change, each to another *existing-edge* op (never ``none``), so every
+        child has its parent's topology. Each existing edge of a parent with k of them changes with
+        probability 1/k, at least one changes. The random draws have fixed shapes (they do not
+        depend on the parents' ops), so the same ``rng`` state gives the same children.
+
+        Returns:
+            int64 ``(n,)`` benchmark ids, -1 where the parent has no edge that can change or the
+            child is not in the pool.
+        """
+        parents = np.asarray(parents, dtype=np.int64)
+        codes = self.codes[parents].astype(np.int64)
+        n, e = codes.shape
+        none = self.none_code
+        alt = np.array([k for k in range(self.num_ops) if k != none], dtype=np.int64)  # ops of an existing edge
+        mutable = self.topology(parents) if len(alt) > 1 else np.zeros((n, e), dtype=bool)
+        k = mutable.sum(axis=1)
+        flip = (rng.random((n, e)) * np.maximum(k, 1)[:, None] < 1.0) & mutable
+        forced = rng.random(n)  # the edge changed when no coin came up: the j-th existing one
+        shift = rng.integers(1, max(len(alt), 2), size=(n, e))  # 1..len(alt)-1 steps along alt
+        for i in np.flatnonzero((k > 0) & ~flip.any(axis=1)):
+            flip[i, np.flatnonzero(mutable[i])[int(forced[i] * k[i])]] = True
+        position = np.searchsorted(alt, codes)  # index of the current op in alt (existing edges only)
+        changed = alt[(position + shift) % max(len(alt), 1)]
+        child = np.where(flip, changed, codes)
+        ids = self.lookup[self.key(child)]
+        ids[k == 0] = -1
+        return ids
+
     def onehot(self) -> np.ndarray:
         """float32 ``(N, 6 * K)`` one-hot of the edge ops (WeakNAS's NB201 encoding)."""
         n, e = self.codes.shape

@@ -13,7 +13,12 @@ name                      method                                               s
 ``reinforce``             REINFORCE on per-edge categorical policies           cell spaces
 ``weaknas``               WeakNAS, iterated weak predictor (Wu et al. 2021)    any table
 ``single_metric``         greedy by one training-free metric                   any table
+``prenas``                PRE-NAS, predictor-assisted evolution (Peng 2022)    cell spaces
+``swapnas``               SWAP-NAS, training-free evolution, 1 query (2024)    any table
 ========================  ===================================================  ===============
+
+``swapnas`` is the one exception to the budget rule: it is training-free, queries nothing while
+it searches and then exactly one architecture (its ledger holds one query for any T).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from robot_ray.errors import RobotRayError
-from robot_ray.baselines import rea, reinforce, rs, single_metric, weaknas
+from robot_ray.baselines import prenas, rea, reinforce, rs, single_metric, swapnas, weaknas
 from robot_ray.baselines.single_metric import AllMetrics, run_all_metrics
 from robot_ray.algorithm.ledger import RunResult
 
@@ -33,10 +38,12 @@ METHODS: dict[str, Method] = {
     reinforce.NAME: reinforce.run,
     weaknas.NAME: weaknas.run,
     single_metric.NAME: single_metric.run,
+    prenas.NAME: prenas.run,
+    swapnas.NAME: swapnas.run,
 }
 """Baseline name -> ``run`` callable."""
 
-NEEDS_METRICS: frozenset[str] = frozenset({single_metric.NAME})
+NEEDS_METRICS: frozenset[str] = frozenset({single_metric.NAME, swapnas.NAME})
 """Methods that fail without a metric matrix."""
 
 

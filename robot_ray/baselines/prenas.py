@@ -1,0 +1,193 @@
+"""PRE-NAS: predictor-assisted evolutionary NAS (Peng et al., GECCO 2022; IEEE TEVC 27(1), 2023).
+
+No code was released; this follows the papers' description on a table. Each generation makes
+many *topologically homogeneous* offspring (op-only mutation: which edges are ``none`` stays the
+parent's, :meth:`~robot_ray.algorithm.encoding.CellEncoding.op_mutants`), a predictor trained on
+every architecture queried so far ranks them, and only the top few are queried:
+
+1. query ``init_samples`` archs drawn uniformly (without replacement);
+2. population = the ``population_size`` best queried archs (elitist);
+3. each generation: ``offspring`` parents drawn by tournament (``tournament_size`` members of the
+   population, the best wins), one op-only mutant each; the distinct, not yet queried children
+   are ranked by the predictor and the top ``evaluated_per_gen`` are queried;
+4. repeat until T distinct archs are spent (the last generation queries what is left of T).
+
+The predictor (``predictor="random_forest"`` by default, the TEVC paper's best; ``"svr"``,
+``"bayesian_ridge"``, ``"kernel_ridge"``, ``"linear"``, ``"mlp"`` as the other predictors it
+compares, GCN excepted) is fitted on the queried archs' features and values (z-scored; NaN
+values left out). Features (``features=``): ``"onehot"``, the one-hot op encoding of the six
+edges, or ``"onehot+metrics"``, the same plus the row of the normalised
+:class:`~robot_ray.metrics.matrix.MetricMatrix` (every zero-cost metric of the matrix; the
+matrix must then cover the whole pool).
+
+The papers' values for population, offspring, evaluated per generation and initial samples on
+NAS-Bench-201 are not available to us; the defaults were chosen on a sensitivity run (see
+docs/baselines.md). Guards: when a generation has fewer distinct unqueried children than it
+needs, uniformly random unseen archs fill up (``extra["random_fills"]``); with fewer than two
+finite values the predictor is skipped and children are taken in a random order.
+
+The weight inheritance of the papers (a child trains from its parent's weights) has no meaning
+on a table, where every query returns the table's value: it belongs to the live version.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from robot_ray.benchmarks.base import TabularBenchmark
+from robot_ray.errors import RobotRayError
+from robot_ray.metrics.matrix import MetricMatrix
+from robot_ray.baselines._common import new_ledger, random_unseen, reject_options, score
+from robot_ray.algorithm.encoding import cell_encoding
+from robot_ray.algorithm.ledger import RunResult
+
+NAME = "prenas"
+PREDICTORS = ("random_forest", "svr", "bayesian_ridge", "kernel_ridge", "linear", "mlp")
+FEATURES = ("onehot", "onehot+metrics")
+OPTIONS = ("init_samples", "population_size", "offspring", "evaluated_per_gen", "tournament_size", "predictor",
+           "features", "ops")
+
+
+def make_predictor(name: str, seed: int):
+    """A fresh scikit-learn regressor (random state ``seed`` where it has one)."""
+    if name == "random_forest":
+        from sklearn.ensemble import RandomForestRegressor
+
+        return RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1)
+    if name == "svr":
+        from sklearn.svm import SVR
+
+        return SVR()
+    if name == "bayesian_ridge":
+        from sklearn.linear_model import BayesianRidge
+
+        return BayesianRidge()
+    if name == "kernel_ridge":
+        from sklearn.kernel_ridge import KernelRidge
+
+        return KernelRidge(kernel="rbf")
+    if name == "linear":
+        from sklearn.linear_model import LinearRegression
+
+        return LinearRegression()
+    if name == "mlp":
+        from sklearn.neural_network import MLPRegressor
+
+        return MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=200, random_state=seed)
+    raise RobotRayError(f"unknown PRE-NAS predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
+
+
+def predict(model, X_train: np.ndarray, y: np.ndarray, X_new: np.ndarray) -> np.ndarray:
+    """Fit on z-scored ``y`` and predict ``X_new`` (one BLAS thread, convergence warnings muted)."""
+    from threadpoolctl import threadpool_limits
+
+    y = (y - y.mean()) / (y.std() or 1.0)
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore")  # an MLP on 10 points never "converges"
+        model.fit(X_train, y)
+        return np.asarray(model.predict(X_new), dtype=np.float64)
+
+
+def _feature_matrix(benchmark: TabularBenchmark, enc, metrics: MetricMatrix | None, features: str) -> np.ndarray:
+    onehot = enc.onehot()
+    if features == "onehot":
+        return onehot
+    if metrics is None:
+        raise RobotRayError(
+            "prenas with features='onehot+metrics' needs a metric matrix: pass metrics=MetricMatrix "
+            "(--metrics on the CLI), or features='onehot'"
+        )
+    ids = np.asarray(metrics.arch_ids, dtype=np.int64)
+    if len(ids) != benchmark.num_archs or not np.array_equal(np.sort(ids), np.arange(benchmark.num_archs)):
+        raise RobotRayError(
+            f"prenas with features='onehot+metrics' needs metrics for every arch of the pool "
+            f"({benchmark.num_archs}), the matrix covers {len(ids)}: use a complete table or features='onehot'"
+        )
+    rows = np.empty(benchmark.num_archs, dtype=np.int64)
+    rows[ids] = np.arange(len(ids))
+    return np.hstack([onehot, metrics.values[rows].astype(np.float32)])
+
+
+def run(
+    benchmark: TabularBenchmark,
+    budget: int,
+    seed: int,
+    *,
+    metrics: MetricMatrix | None = None,
+    init_samples: int = 10,
+    population_size: int = 10,
+    offspring: int = 100,
+    evaluated_per_gen: int = 2,
+    tournament_size: int = 2,
+    predictor: str = "random_forest",
+    features: str = "onehot",
+    ops: tuple[str, ...] | None = None,
+    **options,
+) -> RunResult:
+    """Run PRE-NAS for ``budget`` distinct queries.
+
+    Args:
+        metrics: the zero-cost metrics used as extra features with ``features="onehot+metrics"``
+            (ignored with ``"onehot"``).
+        init_samples: uniform archs queried before the first generation (capped at T).
+        population_size: the best queried archs that parent the offspring.
+        offspring: op-only mutants made per generation (before removing repeats).
+        evaluated_per_gen: children the predictor picks for a query per generation.
+        tournament_size: population members drawn per parent; the best of them is the parent.
+        predictor: ``"random_forest"`` (default) or another of :data:`PREDICTORS`.
+        features: ``"onehot"`` or ``"onehot+metrics"``.
+        ops: op names of the cell space; default read from the pool.
+
+    Raises:
+        RobotRayError: not a cell space, bad sizes, unknown predictor/features/options, a
+            metric-feature run without a complete matrix.
+    """
+    reject_options(NAME, options, OPTIONS)
+    sizes = {"init_samples": init_samples, "population_size": population_size, "offspring": offspring,
+             "evaluated_per_gen": evaluated_per_gen, "tournament_size": tournament_size}
+    bad = {k: v for k, v in sizes.items() if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1}
+    if bad:
+        raise RobotRayError(f"prenas sizes must be ints >= 1, got {', '.join(f'{k}={v!r}' for k, v in bad.items())}")
+    if predictor not in PREDICTORS:
+        raise RobotRayError(f"unknown PRE-NAS predictor {predictor!r}; choose one of {', '.join(PREDICTORS)}")
+    if features not in FEATURES:
+        raise RobotRayError(f"unknown PRE-NAS features {features!r}; choose one of {', '.join(FEATURES)}")
+    ledger = new_ledger(benchmark, budget, NAME)
+    enc = cell_encoding(benchmark, ops=ops)
+    X = _feature_matrix(benchmark, enc, metrics, features)
+    rng = np.random.default_rng(seed)
+    for arch_id in rng.choice(benchmark.num_archs, size=min(init_samples, ledger.budget), replace=False):
+        ledger.query(int(arch_id), stage=NAME)
+    generations = fills = fits = 0
+    while not ledger.exhausted:
+        generations += 1
+        ranked = sorted(ledger.records, key=lambda r: -score(r.value))  # stable: earlier queries win ties
+        population = np.array([r.arch_id for r in ranked[:population_size]], dtype=np.int64)
+        fitness = np.array([score(r.value) for r in ranked[:population_size]])
+        draws = rng.integers(len(population), size=(offspring, min(tournament_size, len(population))))
+        parents = population[np.argmax(fitness[draws], axis=1)]  # first maximum: the better-ranked member
+        children = enc.op_mutants(parents, rng)
+        _, first = np.unique(children, return_index=True)
+        candidates = [int(c) for c in children[np.sort(first)] if c >= 0 and not ledger.seen(int(c))]
+        want = min(evaluated_per_gen, ledger.budget - ledger.spent)
+        ids = np.array([r.arch_id for r in ledger.records], dtype=np.int64)
+        y = np.array([r.value for r in ledger.records], dtype=np.float64)
+        finite = np.isfinite(y)
+        if len(candidates) > want and finite.sum() >= 2:
+            model = make_predictor(predictor, int(rng.integers(2**31)))
+            pred = predict(model, X[ids[finite]], y[finite], X[np.array(candidates)])
+            fits += 1
+            order = np.argsort(-pred, kind="stable")
+        else:
+            order = rng.permutation(len(candidates))
+        picks = [candidates[int(i)] for i in order[:want]]
+        for arch_id in picks:
+            ledger.query(arch_id, stage=NAME)
+        while len(picks) < want and not ledger.exhausted:  # too few new children this generation
+            ledger.query(random_unseen(ledger, rng), stage=NAME)
+            picks.append(-1)
+            fills += 1
+    return RunResult(seed=seed, ledger=ledger, extra={"generations": generations, "predictor_fits": fits,
+                                                      "random_fills": fills, "features": features})
