@@ -48,6 +48,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "REINFORCESearcher": ("robot_ray.tune.baseline_searcher", "REINFORCESearcher"),
     "WeakNASSearcher": ("robot_ray.tune.baseline_searcher", "WeakNASSearcher"),
     "SingleMetricSearcher": ("robot_ray.tune.baseline_searcher", "SingleMetricSearcher"),
+    "PRENASSearcher": ("robot_ray.tune.baseline_searcher", "PRENASSearcher"),
+    "SWAPNASSearcher": ("robot_ray.tune.baseline_searcher", "SWAPNASSearcher"),
     # runs
     "run_search": ("robot_ray.runs.search", "run_search"),
     "SearchConfig": ("robot_ray.runs.search", "SearchConfig"),

@@ -18,7 +18,7 @@ import pandas as pd
 from robot_ray.report.collect import ResultDir
 
 SINGLE_PREFIX = "single_metric-"
-METHOD_ORDER = ("rs", "rea", "reinforce", "weaknas", "single_metric", "robot")
+METHOD_ORDER = ("rs", "rea", "reinforce", "weaknas", "prenas", "single_metric", "swapnas", "robot")
 COLUMNS = ["space", "dataset", "budget", "method", "seeds", "mean_test", "std_test", "sem_test", "mean_cost", "mean_t0"]
 
 

@@ -27,7 +27,7 @@ from robot_ray.runs.results import write_results
 
 PAPER_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 REFERENCE_METRICS = ("synflow", "snip", "nwot", "zen")
-BASELINES = ("rs", "rea", "reinforce", "weaknas", "single-metric")
+BASELINES = ("rs", "rea", "reinforce", "weaknas", "single-metric", "prenas", "swapnas")
 METHODS = ("robot",) + BASELINES
 LIVE = "live"
 OBJECTIVES = ("robot", "dataset", LIVE)
@@ -257,13 +257,22 @@ def prepare_search(config: SearchConfig) -> PreparedSearch:
         raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{benchmark.num_archs} (the "
                             f"architectures of {benchmark.space}/{benchmark.dataset}); lower it")
     metrics = None
-    if config.method in ("robot", "single-metric"):
+    if uses_metrics(config):
         metrics = load_metrics(config, benchmark)
-        if config.budget > metrics.num_archs:
+        # swapnas spends one query and prenas's matrix only adds features: T is not bounded by the matrix
+        if config.method in ("robot", "single-metric") and config.budget > metrics.num_archs:
             raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{metrics.num_archs} (the pool's "
                                 "architectures with metrics); lower it")
     objective = live_objective(config, benchmark) if config.objective == LIVE else None
     return PreparedSearch(config, benchmark, metrics, objective)
+
+
+def uses_metrics(config: SearchConfig) -> bool:
+    """Whether the method reads the metric matrix: RoBoT, single-metric, swapnas (its fitness), and
+    prenas with ``features="onehot+metrics"``."""
+    if config.method in ("robot", "single-metric", "swapnas"):
+        return True
+    return config.method == "prenas" and "metrics" in str(config.method_options.get("features", ""))
 
 
 def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:

@@ -63,7 +63,9 @@ from typing import Any
 import numpy as np
 from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 
-from robot_ray.baselines import METHODS, canonical_name, lookup, rea, reinforce, rs, single_metric, weaknas
+from robot_ray.baselines import (
+    METHODS, canonical_name, lookup, prenas, rea, reinforce, rs, single_metric, swapnas, weaknas,
+)
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
 from robot_ray.io.state import check_version
@@ -256,7 +258,8 @@ class BaselineSearcher(JsonStateSearcher):
     """A baseline of :mod:`robot_ray.baselines` as a Ray Tune ``Searcher`` (see the module doc).
 
     Use a named subclass (:class:`RSSearcher`, :class:`REASearcher`, :class:`REINFORCESearcher`,
-    :class:`WeakNASSearcher`, :class:`SingleMetricSearcher`) or pass ``method=NAME``.
+    :class:`WeakNASSearcher`, :class:`SingleMetricSearcher`, :class:`PRENASSearcher`,
+    :class:`SWAPNASSearcher`) or pass ``method=NAME``.
 
     Args:
         benchmark: the tabular pool (a :class:`~robot_ray.benchmarks.base.TabularBenchmark`); only
@@ -266,7 +269,8 @@ class BaselineSearcher(JsonStateSearcher):
         metric, mode: the reported result key that answers a query, and ``"max"``/``"min"``;
             here or through ``tune.TuneConfig`` (Tune passes them via ``set_search_properties``).
             With ``mode="min"`` the baseline maximises the negated metric.
-        metrics: a :class:`~robot_ray.metrics.matrix.MetricMatrix` (single_metric needs one).
+        metrics: a :class:`~robot_ray.metrics.matrix.MetricMatrix` (single_metric and swapnas need one;
+            prenas uses it with ``features="onehot+metrics"``).
         method: the baseline name, when using this class directly.
         **method_options: the method's own options (those of its ``run`` function), except that
             single_metric's column is ``ranking_metric=NAME`` (``metric`` is Tune's).
@@ -400,7 +404,7 @@ class BaselineSearcher(JsonStateSearcher):
         if self._driver is None:
             self._start_driver()
         kind, payload = self._driver.next_request()
-        if kind == "done":  # cannot happen (each run spends its budget), but is not an error either
+        if kind == "done":  # a run that ends under its budget (swapnas spends one query), not an error
             self._stop_driver()
             return Searcher.FINISHED
         if kind == "error":
@@ -675,8 +679,44 @@ class SingleMetricSearcher(BaselineSearcher):
                          ranking_metric=ranking_metric, **method_options)
 
 
+class PRENASSearcher(BaselineSearcher):
+    """PRE-NAS, predictor-assisted evolution with topology-preserving offspring
+    (:mod:`robot_ray.baselines.prenas`); cell spaces.
+
+    Options: ``init_samples``, ``population_size``, ``offspring``, ``evaluated_per_gen``,
+    ``tournament_size``, ``predictor``, ``features`` (``"onehot+metrics"`` needs ``metrics``
+    covering the pool), ``ops``. ``suggest`` blocks while the predictor ranks a generation.
+
+    .. code-block:: python
+
+        searcher = PRENASSearcher(bench, budget=20, seed=0, metric="accuracy", mode="max")
+    """
+
+    method = prenas.NAME
+
+
+class SWAPNASSearcher(BaselineSearcher):
+    """SWAP-NAS, evolution on a training-free fitness (:mod:`robot_ray.baselines.swapnas`); needs
+    ``metrics``.
+
+    Training-free: the whole evolution runs inside the first ``suggest`` (on the matrix, no
+    trial), which then returns the best-scoring architecture; after that one trial the searcher
+    is ``FINISHED``, whatever ``budget`` is. Options: ``fitness_metric``, ``population_size``,
+    ``cycles``, ``sample_size``, ``mutations``, ``crossover``, ``remove``, ``mu``, ``sigma``, ``ops``.
+
+    .. code-block:: python
+
+        searcher = SWAPNASSearcher(bench, budget=1, seed=0, metric="accuracy", mode="max",
+                                   metrics=matrix, fitness_metric="nwot")
+    """
+
+    method = swapnas.NAME
+
+
 BASELINE_SEARCHERS: dict[str, type[BaselineSearcher]] = {
-    cls.method: cls for cls in (RSSearcher, REASearcher, REINFORCESearcher, WeakNASSearcher, SingleMetricSearcher)
+    cls.method: cls
+    for cls in (RSSearcher, REASearcher, REINFORCESearcher, WeakNASSearcher, SingleMetricSearcher, PRENASSearcher,
+                SWAPNASSearcher)
 }
 """Baseline name -> its searcher class (the names of :data:`robot_ray.baselines.METHODS`)."""
 
@@ -693,9 +733,11 @@ def searcher_class(name: str) -> type[BaselineSearcher]:
 __all__ = [
     "BASELINE_SEARCHERS",
     "BaselineSearcher",
+    "PRENASSearcher",
     "REASearcher",
     "REINFORCESearcher",
     "RSSearcher",
+    "SWAPNASSearcher",
     "SingleMetricSearcher",
     "WeakNASSearcher",
     "searcher_class",

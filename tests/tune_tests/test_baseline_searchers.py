@@ -41,6 +41,7 @@ RUN_OPTIONS = {
 }
 SEARCHER_OPTIONS = {**RUN_OPTIONS, "single_metric": {"ranking_metric": "nwot"}}
 NAMES = sorted(METHODS)
+QUERIES = {"swapnas": 1}  # training-free: one query whatever the budget
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +101,12 @@ def test_same_architectures_as_run(name, bench, matrix):
     searcher.on_trial_complete("t0", {"accuracy": bench.query(first["arch_id"]).value})
     ids = [first["arch_id"]] + drive(searcher, bench, start=1)
     assert ids == run_ids(name, bench, matrix)
-    assert len(set(ids)) == T and searcher.suggest("late") == Searcher.FINISHED
+    assert len(set(ids)) == QUERIES.get(name, T) and searcher.suggest("late") == Searcher.FINISHED
     hist = searcher.history()
     assert [h["arch_id"] for h in hist] == ids
-    assert hist[3]["value"] == bench.query(ids[3]).value and hist[3]["test_value"] == bench.query(ids[3]).test_value
+    k = min(3, len(ids) - 1)  # the first trial above reported no test_value; later ones (drive) do
+    assert hist[k]["value"] == bench.query(ids[k]).value
+    assert hist[k]["test_value"] == bench.query(ids[k]).test_value if k else math.isnan(hist[k]["test_value"])
     best = searcher.best()
     assert best["accuracy"] == max(bench.query(i).value for i in ids) and best["stage"] == name
     assert best["arch"] == bench.arch(best["arch_id"])
@@ -113,28 +116,30 @@ def test_same_architectures_as_run(name, bench, matrix):
 @pytest.mark.parametrize("name", NAMES)
 def test_save_restore_continues_the_same_run(name, bench, matrix, tmp_path):
     searcher = make(name, bench, matrix)
-    head = drive(searcher, bench, results=7)
+    k = min(7, QUERIES.get(name, T))
+    head = drive(searcher, bench, results=k)
     path = tmp_path / "state.json"
     searcher.save(str(path))
     state = json.loads(path.read_text())
-    assert state["version"] == 1 and len(state["records"]) == 7
+    assert state["version"] == 1 and len(state["records"]) == k
     fresh = make(name, bench, matrix)
     fresh.restore(str(path))
-    tail = drive(fresh, bench, start=7)
+    tail = drive(fresh, bench, start=k)
     assert head + tail == run_ids(name, bench, matrix)
     # the original keeps going too, after being saved
-    assert head + drive(searcher, bench, start=7) == head + tail
+    assert head + drive(searcher, bench, start=k) == head + tail
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_pickle_mid_run_with_a_trial_in_flight(name, bench, matrix):
     searcher = make(name, bench, matrix)
-    head = drive(searcher, bench, results=5)
-    pending = searcher.suggest("t5")  # handed to Tune, not answered yet
+    k = min(5, QUERIES.get(name, T) - 1)
+    head = drive(searcher, bench, results=k)
+    pending = searcher.suggest(f"t{k}")  # handed to Tune, not answered yet
     copy = pickle.loads(pickle.dumps(searcher))
     assert copy.suggest("x") is None  # the pending trial is still in flight
-    copy.on_trial_complete("t5", {"accuracy": bench.query(pending["arch_id"]).value})
-    tail = drive(copy, bench, start=6)
+    copy.on_trial_complete(f"t{k}", {"accuracy": bench.query(pending["arch_id"]).value})
+    tail = drive(copy, bench, start=k + 1)
     assert head + [pending["arch_id"]] + tail == run_ids(name, bench, matrix)
 
 
