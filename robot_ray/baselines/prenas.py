@@ -167,7 +167,8 @@ def run(
         population = np.array([r.arch_id for r in ranked[:population_size]], dtype=np.int64)
         fitness = np.array([score(r.value) for r in ranked[:population_size]])
         draws = rng.integers(len(population), size=(offspring, min(tournament_size, len(population))))
-        parents = population[np.argmax(fitness[draws], axis=1)]  # first maximum: the better-ranked member
+        winners = draws[np.arange(offspring), np.argmax(fitness[draws], axis=1)]  # first maximum wins a tie
+        parents = population[winners]
         children = enc.op_mutants(parents, rng)
         _, first = np.unique(children, return_index=True)
         candidates = [int(c) for c in children[np.sort(first)] if c >= 0 and not ledger.seen(int(c))]

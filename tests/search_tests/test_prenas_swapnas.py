@@ -86,6 +86,21 @@ def test_prenas_children_share_the_topology_of_an_earlier_query(bench):
         assert (topo[:i] == topo[i]).all(axis=1).any()
 
 
+def test_prenas_parents_are_tournament_winners_from_the_population(bench, monkeypatch):
+    from robot_ray.algorithm.encoding import CellEncoding
+
+    seen = []
+    real = CellEncoding.op_mutants
+    monkeypatch.setattr(CellEncoding, "op_mutants", lambda self, parents, rng: seen.append(parents) or real(self, parents, rng))
+    result = METHODS["prenas"](bench, 14, 2, init_samples=10, population_size=6, offspring=200, evaluated_per_gen=4)
+    [parents] = seen  # one generation
+    top6 = sorted(result.ledger.records[:10], key=lambda r: -r.value)[:6]
+    assert set(parents.tolist()) <= {r.arch_id for r in top6}
+    counts = np.array([(parents == r.arch_id).sum() for r in top6])
+    # tournament of 2 over 6 ranked members: rank i wins with probability (11 - 2 i) / 36
+    assert len(set(parents.tolist())) == 6 and (np.diff(counts) <= 15).all() and counts[0] > counts[-1]
+
+
 def test_prenas_same_seed_same_run_other_seed_differs(bench, matrix):
     for features in ("onehot", "onehot+metrics"):
         a = METHODS["prenas"](bench, 20, 7, metrics=matrix, features=features)
