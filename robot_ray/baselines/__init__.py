@@ -47,6 +47,15 @@ NEEDS_METRICS: frozenset[str] = frozenset({single_metric.NAME, swapnas.NAME})
 """Methods that fail without a metric matrix."""
 
 
+def uses_metrics(name: str, options: dict | None = None) -> bool:
+    """Whether a run of baseline ``name`` with ``options`` reads the metric matrix: the methods of
+    :data:`NEEDS_METRICS`, and prenas with metric features (``features="onehot+metrics"``)."""
+    key = canonical_name(name)
+    if key in NEEDS_METRICS:
+        return True
+    return key == prenas.NAME and "metrics" in str((options or {}).get("features", ""))
+
+
 def canonical_name(name: str) -> str:
     """``single-metric`` and ``Single_Metric`` both mean ``single_metric``."""
     return name.strip().lower().replace("-", "_")
@@ -69,4 +78,7 @@ def lookup(table: dict, name: str):
     return table[key]
 
 
-__all__ = ["METHODS", "NEEDS_METRICS", "AllMetrics", "Method", "canonical_name", "get_method", "lookup", "run_all_metrics"]
+__all__ = [
+    "METHODS", "NEEDS_METRICS", "AllMetrics", "Method", "canonical_name", "get_method", "lookup", "run_all_metrics",
+    "uses_metrics",
+]

@@ -29,7 +29,7 @@ from robot_ray.benchmarks.base import Query, TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metric_sources import MetricSource
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.baselines import METHODS, NEEDS_METRICS, canonical_name
+from robot_ray.baselines import METHODS, NEEDS_METRICS, canonical_name, uses_metrics
 from robot_ray.algorithm.ledger import QueryLedger
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.runs.results import write_results
@@ -202,12 +202,15 @@ def run_comparison(
     if not seeds or not datasets or not methods:
         raise RobotRayError("need at least one seed, one dataset and one method")
     metric_names = tuple(metrics) if metrics else DEFAULT_METRICS.get(space, ())
-    uses_metrics = any(canonical_name(m) in (*NEEDS_METRICS, ROBOT) for m in methods)
-    specs = expand_methods(methods, metric_names if uses_metrics else None)
+    options = {canonical_name(k): dict(v) for k, v in (method_options or {}).items()}
+    needs_matrix = {
+        canonical_name(m) for m in methods
+        if canonical_name(m) == ROBOT or uses_metrics(m, options.get(canonical_name(m)))
+    }
+    specs = expand_methods(methods, metric_names if needs_matrix else None)
     if label is not None:
         check_label(label)
         specs = [MethodSpec(f"{s.name}@{label}", s.runner, s.options) for s in specs]
-    options = {canonical_name(k): dict(v) for k, v in (method_options or {}).items()}
     per_task = seeds_per_task or max(1, math.ceil(len(seeds) / 4))
     if not ray.is_initialized():
         from robot_ray.cluster import connect
@@ -222,7 +225,7 @@ def run_comparison(
         benches[dataset] = bench
         matrix = (
             load_metric_matrix(space, bench.dataset, data_dir, metric_names, table=metric_table, num_archs=bench.num_archs)
-            if uses_metrics
+            if needs_matrix
             else None
         )
         bench_ref, matrix_ref = ray.put(bench), ray.put(matrix)
@@ -255,7 +258,7 @@ def run_comparison(
             objective=bench.value_name,
             test_name=bench.test_name,
             budget=budget,
-            metrics=list(metric_names) if spec.runner in (*NEEDS_METRICS, ROBOT) else None,
+            metrics=list(metric_names) if spec.runner in needs_matrix else None,
             options={**options.get(spec.runner, {}), **spec.options},
         )
         summaries.append(summary)

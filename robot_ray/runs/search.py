@@ -268,11 +268,11 @@ def prepare_search(config: SearchConfig) -> PreparedSearch:
 
 
 def uses_metrics(config: SearchConfig) -> bool:
-    """Whether the method reads the metric matrix: RoBoT, single-metric, swapnas (its fitness), and
-    prenas with ``features="onehot+metrics"``."""
-    if config.method in ("robot", "single-metric", "swapnas"):
-        return True
-    return config.method == "prenas" and "metrics" in str(config.method_options.get("features", ""))
+    """Whether the method reads the metric matrix: RoBoT, and the baselines that do
+    (:func:`robot_ray.baselines.uses_metrics`: single-metric, swapnas, prenas with metric features)."""
+    from robot_ray.baselines import uses_metrics as baseline_uses_metrics
+
+    return config.method == "robot" or baseline_uses_metrics(config.method, config.method_options)
 
 
 def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:

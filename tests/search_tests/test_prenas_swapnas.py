@@ -220,7 +220,15 @@ def test_compare_writes_prenas_and_swapnas_rows(bench, data_dir, ray_session, tm
     )
     by = {s["method"]: s for s in summaries}
     assert set(by) == {"prenas", "swapnas"}
-    assert [r["queries"] for r in by["prenas"]["runs"]] == [12, 12]
+    assert [r["queries"] for r in by["prenas"]["runs"]] == [12, 12] and by["prenas"]["metrics"] is None
+    # metric features: the matrix is loaded for prenas alone, and recorded
+    [features] = run_comparison(
+        space="nb201", datasets=["cifar10"], methods=["prenas"], seeds=[0], budget=12, out=tmp_path,
+        data_dir=data_dir, metrics=["nwot", "synflow"], label="metrics",
+        method_options={"prenas": {"init_samples": 6, "features": "onehot+metrics"}},
+    )
+    assert features["method"] == "prenas@metrics" and features["metrics"] == ["nwot", "synflow"]
+    assert features["runs"][0]["features"] == "onehot+metrics"
     assert [r["queries"] for r in by["swapnas"]["runs"]] == [1, 1]
     assert by["swapnas"]["runs"][0]["fitness_metric"] == "nwot" and by["swapnas"]["metrics"] == ["nwot"]
     saved = json.loads((tmp_path / "nb201" / "cifar10" / "swapnas" / "summary.json").read_text())
