@@ -13,7 +13,10 @@ import pandas as pd
 from robot_ray.report.collect import ResultDir
 from robot_ray.report.table import SINGLE_PREFIX, method_rank
 
-_BASE_COLORS = {"rs": "tab:gray", "rea": "tab:blue", "reinforce": "tab:orange", "weaknas": "tab:green", "robot": "tab:red"}
+_BASE_COLORS = {"rs": "tab:gray", "rea": "tab:blue", "reinforce": "tab:orange", "weaknas": "tab:green", "robot": "tab:red",
+                "prenas": "black", "swapnas": "magenta"}
+_LABEL_STYLES = ("-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+"""Line styles of labelled variants (``method@label``), which keep their method's colour."""
 _SINGLE_COLORS = ("tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "navy", "teal", "gold")
 _SPACE_TEST_NAMES = {"nb201": "test_acc_200ep"}  # for summaries written before test_name was recorded
 DATASET_LABELS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -75,13 +78,19 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     results = sorted((r for r in results if not r.trajectory.empty), key=lambda r: method_rank(r.method))
     fig, ax = plt.subplots(figsize=(9.0, 4.8), dpi=130)
     singles = iter(_SINGLE_COLORS)
+    variants: dict[str, int] = {}
     lows, his = [], []
     for r in results:
         x, mean, sem = curve_stats(r)
         single = r.method.startswith(SINGLE_PREFIX)
-        color = next(singles, None) if single else _BASE_COLORS.get(r.method)
+        base, _, tag = r.method.partition("@")
+        color = next(singles, None) if single else _BASE_COLORS.get(base)
+        style = "--" if single else "-"
+        if tag and not single:
+            style = _LABEL_STYLES[variants.get(base, 0) % len(_LABEL_STYLES)]
+            variants[base] = variants.get(base, 0) + 1
         label = f"{r.method[len(SINGLE_PREFIX):]} (single metric)" if single else r.method
-        line, = ax.plot(x, mean, label=label, color=color, lw=1.4 if single else 2.0, ls="--" if single else "-")
+        line, = ax.plot(x, mean, label=label, color=color, lw=1.4 if single else 2.0, ls=style)
         ax.fill_between(x, mean - sem, mean + sem, color=line.get_color(), alpha=0.15, lw=0)
         # Zoom where methods differ: every final value, and searches from about T/5 queries on;
         # the first random queries (and a weak metric's early picks) would squash the rest.

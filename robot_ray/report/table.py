@@ -133,4 +133,9 @@ def to_markdown(table: pd.DataFrame, *, title: str | None = None) -> str:
         "metric computation not included). `single_metric (average of k)`: mean ± std over the k metrics "
         "of their mean; `single_metric (best: m)`: the metric with the highest mean (chosen with test values)."
     )
+    if table["method"].str.startswith("swapnas").any():
+        out[-1] += (
+            " `swapnas`: a training-free search on one metric (its fitness, each run's `fitness_metric` in "
+            "summary.json), then **one** query, the returned architecture, whatever T; its cost is that one query."
+        )
     return "\n".join(out) + "\n"
