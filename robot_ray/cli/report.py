@@ -11,7 +11,7 @@ from robot_ray.cli import main
 from robot_ray.errors import RobotRayError
 from robot_ray.cli.checks import check_number, parse_seeds
 
-_ALL_BASELINES = "rs,rea,reinforce,weaknas,single-metric"
+_ALL_BASELINES = "rs,rea,reinforce,weaknas,prenas,swapnas,single-metric"
 
 
 def _split(spec: str | None) -> list[str] | None:
@@ -37,7 +37,7 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, dict]:
 @main.command("compare")
 @click.option("--space", default="nb201", show_default=True, help="search space: nb201, tnb101_micro, darts")
 @click.option("--datasets", default="cifar10,cifar100,ImageNet16-120", show_default=True, help="comma list (tasks for tnb101_micro)")
-@click.option("--methods", default=_ALL_BASELINES, show_default=True, help="comma list of rs, rea, reinforce, weaknas, single-metric, robot")
+@click.option("--methods", default=_ALL_BASELINES, show_default=True, help="comma list of rs, rea, reinforce, weaknas, prenas, swapnas, single-metric, robot")
 @click.option("--seeds", default="0-49", show_default=True, help="seed list or range, e.g. 0-49 or 1,5,9")
 @click.option("--budget", type=int, default=20, show_default=True, help="T: distinct architectures queried per run")
 @click.option("--metrics", default=None, help="comma list of metric columns for single-metric and robot (NB201 default: synflow,snip,nwot,zen)")
