@@ -15,5 +15,9 @@ class RobotRayError(ValueError):
 class RunInterrupted(Exception):
     """A run stopped by SIGINT/SIGTERM before its end: a state to resume, not a result.
 
-    The CLI prints how to resume and exits 130; no summary is written.
+    The CLI prints how to resume and exits 130 (143 after SIGTERM); no summary is written.
     """
+
+    def __init__(self, message: str, *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -44,6 +44,9 @@ class _Group(click.Group):
         except RunInterrupted as exc:
             # an interruption is a state to resume, not a result: no summary was written
             click.echo(f"robot-ray: interrupted: {exc}; continue it with `robot-ray search --resume OUT`", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("robot-ray: interrupted before any result was written", err=True)
             ctx.exit(130)
 
 

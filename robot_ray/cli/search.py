@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
 from pathlib import Path
 
 import click
 
 from robot_ray.cli import main
 from robot_ray.cli.checks import check_number, check_output_location, parse_seeds
-from robot_ray.errors import RobotRayError
+from robot_ray.errors import RobotRayError, RunInterrupted
 from robot_ray.runs.search import (
     METHODS, SearchConfig, format_run_line, format_summary, load_config, prepare_search, run_search,
 )
@@ -86,7 +89,9 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         config = dataclasses.replace(load_config(resume), progress=not quiet)
         check_trial_resources(config.trial_resources)
     elif _embedded_default(click.get_current_context(), data_dir, cache):
-        _run_embedded(out, quiet, address, num_cpus)
+        ctx = click.get_current_context()
+        _run_embedded(out, quiet, address, num_cpus, budget=_given(ctx, "budget", budget),
+                      seeds=_given(ctx, "seeds", seeds), epochs=epochs, trial_cpus=_given(ctx, "trial_cpus", trial_cpus))
         return
     else:
         check_space(space)
@@ -109,13 +114,41 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
 
         connect(address=address, num_cpus=num_cpus)
         check_request_fits(config.trial_resources, what="each Tune trial", flags="--trial-cpus/--trial-gpus")
-    summary = run_search(prepared=prepared)
+    with _sigterm_as_interrupt() as got:
+        try:
+            summary = run_search(prepared=prepared)
+        except RunInterrupted as exc:
+            raise RunInterrupted(f"{exc} ({got[0] if got else 'SIGINT'})", exit_code=143 if got else 130) from None
+        except KeyboardInterrupt:  # the plain loop, or before Tune took over the signal
+            raise RunInterrupted(f"the search in {config.out} stopped before its end",
+                                 exit_code=143 if got else 130) from None
     for run in summary["runs"]:
         click.echo(format_run_line(run))
     click.echo(format_summary(summary))
     for note in summary.get("metric_notes", []):
         click.echo(f"note: {note}", err=True)
     click.echo(f"wrote {Path(out) / 'trajectory.parquet'} and {Path(out) / 'summary.json'}")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops a search like Ctrl-C (Tune ends its experiment cleanly, nothing is written as a
+    result); yields a list that holds "SIGTERM" once one arrived."""
+    got: list[str] = []
+
+    def forward(signum, frame):
+        got.append("SIGTERM")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, forward)
+    except ValueError:  # not the main thread (e.g. inside a test runner's worker): leave signals alone
+        yield got
+        return
+    try:
+        yield got
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def check_trial_resources(resources: dict) -> None:
@@ -153,17 +186,53 @@ def _embedded_default(ctx: click.Context, data_dir: str | None, cache: str | Non
     )
 
 
-def _run_embedded(out: str | None, quiet: bool, address: str | None, num_cpus: int | None) -> None:
+EMBEDDED_FLAGS = {"out", "quiet", "address", "num_cpus", "budget", "seeds", "epochs", "trial_cpus"}
+"""What the embedded search takes; any other flag given with it is refused, never silently ignored."""
+
+
+def _given(ctx: click.Context, name: str, value):
+    return value if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE else None
+
+
+def _run_embedded(out: str | None, quiet: bool, address: str | None, num_cpus: int | None, *,
+                  budget: int | None = None, seeds: str | None = None, epochs: int | None = None,
+                  trial_cpus: float | None = None) -> None:
     from robot_ray.cluster import connect
     from robot_ray.runs.demo import DemoConfig, run_demo
 
+    ctx = click.get_current_context()
+    ignored = sorted(name for name in ctx.params if name not in EMBEDDED_FLAGS
+                     and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE)
+    if ignored:
+        flags = ", ".join("--" + n.replace("_", "-") for n in ignored)
+        raise RobotRayError(
+            f"{flags} do(es) not apply to the embedded live search (no data directory): it takes --out, --budget, "
+            "--seeds (one seed), --epochs, --trial-cpus, --num-cpus, --address, --quiet; pass --data-dir DIR "
+            "(or set $ROBOT_RAY_DATA) for a benchmark search"
+        )
+    overrides: dict = {}
+    if seeds is not None:
+        picked = parse_seeds(seeds)
+        if len(picked) != 1:
+            raise RobotRayError(f"--seeds {seeds!r}: the embedded live search runs one seed; pass e.g. --seeds 3")
+        overrides["seed"] = picked[0]
+    if budget is not None:
+        if budget > DemoConfig.pool:
+            raise RobotRayError(f"--budget {budget}: the embedded search samples {DemoConfig.pool} cells; "
+                                f"pass at most {DemoConfig.pool}")
+        overrides["budget"] = budget
+    if epochs is not None:
+        check_number(epochs, "--epochs", minimum=1)
+        overrides["epochs"] = epochs
+    if trial_cpus is not None:
+        overrides["trial_cpus"] = trial_cpus
     check_output_location(out or DemoConfig.out)
 
     click.echo(
         "no data directory (--data-dir or $ROBOT_RAY_DATA): running the embedded live search "
         "(NB201 cells, metrics and training on the digits set bundled with scikit-learn)", err=True,
     )
-    config = DemoConfig(out=out or DemoConfig.out, progress=not quiet)
+    config = DemoConfig(out=out or DemoConfig.out, progress=not quiet, **overrides)
     connect(address=address, num_cpus=num_cpus)
     summary = run_demo(config)
     run = summary["runs"][0]

@@ -66,6 +66,11 @@ class SearchConfig:
     train_seed: int = 0
 
     def __post_init__(self) -> None:
+        # trials run in other working directories (and other nodes): every input path is absolute
+        for key in ("data_dir", "cache", "cifar_root"):
+            value = getattr(self, key)
+            if value not in (None, "") and "://" not in str(value):
+                object.__setattr__(self, key, str(Path(value).expanduser().resolve()))
         if self.method not in METHODS:
             raise RobotRayError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
         if self.objective not in OBJECTIVES:

@@ -1,0 +1,56 @@
+"""Interruption is a state, not a result: SIGINT/SIGTERM stop a search with 130/143, no summary,
+and --resume continues to the uninterrupted answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from robot_ray.cli import main
+
+METRICS = "synflow,snip,nwot,zen"
+
+
+def _done(exp) -> int:
+    files = sorted(exp.glob("searcher-state-*.pkl"))
+    try:
+        state = json.loads(files[-1].read_text())
+    except (IndexError, OSError, json.JSONDecodeError):
+        return 0
+    return sum(1 for c in state["children"].values() for e in c["evals"] if e["status"] == "done")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_without_a_result_and_resume_finishes(data_dir, tmp_path, signum, code):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
+           "--budget", "10", "--seeds", "10-11", "--out", str(out), "--quiet", "--num-cpus", "2"]
+    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while _done(out / "tune" / "robot") < 4 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the search finished before it could be interrupted"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err[-2000:]
+    assert "interrupted" in err and "--resume" in err and "Traceback" not in err
+    assert not (out / "summary.json").exists() and not (out / "trajectory.parquet").exists()
+
+    result = CliRunner().invoke(main, ["search", "--resume", str(out), "--quiet", "--num-cpus", "2"])
+    assert result.exit_code == 0, result.output
+    plain = tmp_path / "plain"
+    again = CliRunner().invoke(main, ["search", "--data-dir", str(data_dir), "--metrics", METRICS, "--budget", "10",
+                                      "--seeds", "10-11", "--out", str(plain), "--quiet", "--no-ray"])
+    assert again.exit_code == 0, again.output
+    got, want = (pd.read_parquet(d / "trajectory.parquet") for d in (out, plain))
+    assert got[["seed", "query", "arch_id", "stage"]].equals(want[["seed", "query", "arch_id", "stage"]])
