@@ -81,11 +81,13 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--to", "to", type=click.Path(file_okay=False), default=None, help="output directory (default: FIRST_INPUT/report)")
 @click.option("--title", default=None, help="heading of the Markdown table")
-def report_cmd(inputs, to, title) -> None:
+@click.option("--data-dir", envvar="ROBOT_RAY_DATA", default=None,
+              help="shared data directory (or $ROBOT_RAY_DATA), for the ranks of TNB101 and DARTS results")
+def report_cmd(inputs, to, title, data_dir) -> None:
     """Tables (Markdown + CSV) and PNG plots from result directories found under INPUTS."""
     from robot_ray.report import make_report
 
     to = to or str(Path(inputs[0]) / "report")
-    written = make_report(list(inputs), to, title=title)
+    written = make_report(list(inputs), to, title=title, data_dir=data_dir)
     for path in written:
         click.echo(path)

@@ -1,4 +1,4 @@
-"""Figures: best test value vs queries per dataset (like RoBoT's Figure 2), and RoBoT's T0 and
+"""Figures: best reported value (by its name) vs queries per dataset (like RoBoT's Figure 2), and RoBoT's T0 and
 best weight vectors. matplotlib runs headless (Agg) and only inside these functions."""
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 
 from robot_ray.report.collect import ResultDir
-from robot_ray.report.table import SINGLE_PREFIX, method_rank
+from robot_ray.report.table import SINGLE_PREFIX, method_rank, value_label, value_name
 
 _BASE_COLORS = {"rs": "tab:gray", "rea": "tab:blue", "reinforce": "tab:orange", "weaknas": "tab:green", "robot": "tab:red",
                 "prenas": "black", "swapnas": "magenta"}
 _LABEL_STYLES = ("-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 """Line styles of labelled variants (``method@label``), which keep their method's colour."""
 _SINGLE_COLORS = ("tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "navy", "teal", "gold")
-_SPACE_TEST_NAMES = {"nb201": "test_acc_200ep"}  # for summaries written before test_name was recorded
 DATASET_LABELS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 
 
@@ -43,13 +42,17 @@ def save_figure(fig, path: str | Path) -> Path:
 
 
 def test_label(results: Sequence[ResultDir]) -> str:
-    """Y axis label with units, from the summaries' ``test_name`` where written."""
-    names = {str(r.summary.get("test_name") or _SPACE_TEST_NAMES.get(r.space, "")) for r in results}
-    if len(names) == 1 and (name := names.pop()):
-        if "acc" in name:
-            return f"test accuracy of best found arch (%)\n[{name}]"
-        return f"best found arch: {name}"
-    return "test value of best found arch"
+    """Y axis label: what the value is, with its unit, from the summaries' ``test_name``
+    (``test_acc_200ep (%)``, a TNB101 task's ``valid_ssim``, NB301's ``val_acc_surrogate (%)``)."""
+    names = {value_name(r) for r in results}
+    if len(names) == 1:
+        name = names.pop()
+        kind = "validation" if name.startswith("val") else "test" if name.startswith("test") else ""
+        what = f"{kind} value" if kind else "value"
+        if "surrogate" in name:
+            what = "surrogate validation accuracy"
+        return f"{what} of best found arch\n[{value_label(name)}]"
+    return "reported value of best found arch\n[" + " / ".join(sorted(value_label(n) for n in names)) + "]"
 
 
 def best_so_far(trajectory: pd.DataFrame, budget: int) -> np.ndarray:
@@ -105,7 +108,7 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     ax.set_ylabel(test_label(results))
     seeds = sorted({len(r.runs) for r in results})
     ax.set_title(title or (
-        f"{first.space} {DATASET_LABELS.get(first.dataset, first.dataset)}: best test value vs queries "
+        f"{first.space} {DATASET_LABELS.get(first.dataset, first.dataset)}: best {value_name(first)} vs queries "
         f"(T={first.budget}, {'/'.join(map(str, seeds))} seeds, mean ± s.e.)" if first else "no results"
     ), fontsize=10)
     ax.grid(alpha=0.3)

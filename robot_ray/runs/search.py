@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -342,19 +343,38 @@ def run_search(config: SearchConfig | None = None, *, prepared: PreparedSearch |
     return write_results(Path(config.out), runs, method=config.method, space=benchmark.space, dataset=benchmark.dataset, **meta)
 
 
+def _cost(cost: Any) -> str:
+    """``1234s``, or ``n/a`` where the benchmark has no training times (TNB101, NB301: NaN)."""
+    try:
+        cost = float(cost)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if math.isnan(cost) else f"{cost:.0f}s"
+
+
+def _rank(run: dict[str, Any]) -> str:
+    """`` rank 3/4096`` where the run summary carries the returned arch's rank, else empty."""
+    rank = run.get("best_rank", run.get("rank"))
+    if rank is None:
+        return ""
+    of = run.get("num_archs")
+    return f" rank {int(rank)}" + (f"/{int(of)}" if of is not None else "")
+
+
 def format_run_line(run: dict[str, Any]) -> str:
     t0 = f" T0={run['t0']:>2}" if run.get("t0") is not None else ""
     return (
         f"seed {run['seed']:>3}: best arch {run['best_arch_id']:>6} value {run['best_value']:.3f} "
-        f"test {run['best_test_value']:.3f}{t0} queries {run['queries']} cost {run['cost']:.0f}s"
+        f"test {run['best_test_value']:.3f}{_rank(run)}{t0} queries {run['queries']} cost {_cost(run['cost'])}"
     )
 
 
 def format_summary(summary: dict[str, Any]) -> str:
     t0 = f", mean T0 {summary['mean_t0']:.1f}" if "mean_t0" in summary else ""
+    name = str(summary.get("test_name") or "test").split(" (")[0]  # NB301: "val_acc_surrogate (no test ...)"
+    name = "test" if name.startswith("test") else name  # a TNB101 task's metric or NB301's surrogate by name
     return (
         f"{summary['method']} on {summary['space']}/{summary['dataset']} (T={summary['budget']}, "
-        f"{len(summary['runs'])} seeds): test {summary['mean_test_value']:.2f} ± {summary['std_test_value']:.2f}"
-        f"{t0}, mean query cost {summary['mean_cost']:.0f}s"
+        f"{len(summary['runs'])} seeds): {name} {summary['mean_test_value']:.2f} ± {summary['std_test_value']:.2f}"
+        f"{t0}, mean query cost {_cost(summary['mean_cost'])}"
     )
-

@@ -102,3 +102,71 @@ def test_curve_stats_one_seed_has_zero_spread_and_no_warning(tree, recwarn):
     assert x.tolist() == list(range(1, T + 1)) and np.isfinite(mean).all()
     assert (sem == 0).all() and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert (curve_stats(full)[2][1:] > 0).any()  # three seeds: a real standard error
+
+
+@pytest.fixture(scope="module")
+def ranked_tree(tmp_path_factory, data_dir):
+    """rs on TNB101 normal (valid_ssim) and autoencoder, and on NB301 (surrogate accuracy)."""
+    root = tmp_path_factory.mktemp("ranked")
+    for space, dataset in (("tnb101_micro", "normal"), ("tnb101_micro", "class_scene"), ("darts", "cifar10")):
+        bench = get_benchmark(space, dataset, data_dir)
+        runs = [METHODS["rs"](bench, T, s) for s in SEEDS]
+        write_results(root / space / dataset / "rs", runs, method="rs", space=space, dataset=dataset, budget=T,
+                      objective=bench.value_name, test_name=bench.test_name)
+    return root
+
+
+def test_tnb101_and_darts_values_are_named_and_ranked(ranked_tree, data_dir, tmp_path):
+    out = tmp_path / "report"
+    written = make_report([ranked_tree], out, data_dir=data_dir)
+    md = (out / "table.md").read_text()
+    assert "test acc. (%)" not in md and "test_acc" not in md
+    assert "normal valid_ssim |" in md and "class_scene valid_top1 (%)" in md and "cifar10 val_acc_surrogate (%)" in md
+    assert "normal rank (of 4,096)" in md and "cifar10 rank (of 725)" in md
+    assert "validation** metric" in md and "surrogate" in md and "not a trained test accuracy" in md
+    assert "cost (s)" in md and "| rs |" in md
+    csv = pd.read_csv(out / "table.csv")
+    assert set(csv["value_name"]) == {"valid_ssim", "valid_top1", "val_acc_surrogate"}
+    for space, dataset in (("tnb101_micro", "normal"), ("darts", "cifar10")):
+        bench = get_benchmark(space, dataset, data_dir)
+        result = next(r for r in find_results([ranked_tree]) if r.dataset == dataset)
+        expected = np.mean([bench.test_rank(r["best_arch_id"]) for r in result.runs])
+        got = csv[csv["dataset"] == dataset].iloc[0]
+        assert got["mean_rank"] == pytest.approx(expected, abs=1e-3) and got["num_archs"] == bench.num_archs
+        assert 1 <= got["mean_rank"] <= bench.num_archs
+    assert any(p.name == "curves_tnb101_micro_normal_T8.png" for p in written)
+
+    from robot_ray.report.plots import test_label
+
+    results = find_results([ranked_tree])
+    assert test_label([r for r in results if r.dataset == "normal"]) == "validation value of best found arch\n[valid_ssim]"
+    assert "surrogate validation accuracy" in test_label([r for r in results if r.space == "darts"])
+    assert "val_acc_surrogate (%)" in test_label([r for r in results if r.space == "darts"])
+
+
+def test_ranks_left_empty_without_the_benchmark(ranked_tree):
+    """No readable table: the report still works, ranks are missing, labels still right."""
+    from robot_ray.report.table import summary_table, to_markdown
+
+    md = to_markdown(summary_table(find_results([ranked_tree])))
+    assert "rank" not in md.split("\n\n")[1] and "valid_ssim" in md and "test acc. (%)" not in md
+
+
+def test_nb201_labels_keep_test_accuracy(tree, tmp_path):
+    make_report([tree], tmp_path / "r")
+    md = (tmp_path / "r" / "table.md").read_text()
+    assert "cifar10 test_acc_200ep (%)" in md and "rank" not in md
+
+
+def test_search_lines_say_n_a_for_nan_cost_and_show_ranks():
+    from robot_ray.runs.search import format_run_line, format_summary
+
+    run = dict(seed=1, best_arch_id=5, best_value=0.5, best_test_value=0.5, queries=3, cost=float("nan"), t0=None)
+    line = format_run_line(run)
+    assert "cost n/a" in line and "nan" not in line and "rank" not in line
+    assert "rank 4/4096" in format_run_line({**run, "best_rank": 4, "num_archs": 4096})
+    assert format_run_line({**run, "cost": 12.4}).endswith("cost 12s")
+    summary = dict(method="rs", space="tnb101_micro", dataset="normal", budget=3, runs=[run], mean_test_value=0.5,
+                   std_test_value=0.0, mean_cost=float("nan"), test_name="valid_ssim")
+    text = format_summary(summary)
+    assert "valid_ssim 0.50" in text and "cost n/a" in text and "nan" not in text
