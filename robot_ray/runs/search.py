@@ -328,6 +328,10 @@ def run_search(config: SearchConfig | None = None, *, prepared: PreparedSearch |
     if not config.resume:
         save_config(config)
     runs = run_method(config, benchmark, metrics, objective)
+    if benchmark.tabular and benchmark.space != "nb201":
+        # TNB101 and NB301 results are judged by rank: record the returned architecture's
+        for run in runs:
+            run.extra.update(best_rank=benchmark.test_rank(run.ledger.best().arch_id), num_archs=benchmark.num_archs)
     meta = {
         "objective": benchmark.value_name,
         "test_name": benchmark.test_name,
