@@ -57,7 +57,7 @@ def main() -> None:
     for spec in args.metric_sets:
         names = spec.split(",")
         matrix = load_metric_matrix(args.space, bench.dataset, args.data_dir, names, num_archs=bench.num_archs)
-        ids = reachable(InducedArchs(matrix.values, matrix.arch_ids, fingerprint=False), args.samples, args.seed)
+        ids = reachable(InducedArchs(matrix.values, matrix.arch_ids), args.samples, args.seed)
         best = int(ids[np.nanargmax(values[ids])])
         print(f"| {spec} | {len(names)} | {len(ids)} | {values[best]:.2f} | {bench.value_rank(best)} | {tests[best]:.2f} |")
 

@@ -26,20 +26,11 @@ ROW_CHUNK = 16_384
 class InducedArchs:
     """a(w) for a batch of weight vectors over a metric matrix X (N, M), ties to the lowest row."""
 
-    def __init__(self, X: np.ndarray, arch_ids: np.ndarray, *, fingerprint: bool = True) -> None:
+    def __init__(self, X: np.ndarray, arch_ids: np.ndarray) -> None:
         if X.ndim != 2 or len(X) != len(arch_ids) or len(X) == 0:
             raise RobotRayError(f"metric matrix {X.shape} and {len(arch_ids)} arch ids do not form a pool")
         self.X = X
         self.arch_ids = np.asarray(arch_ids)
-        self._fingerprint = None
-        if fingerprint:
-            self._fingerprint = _fingerprint(X, self.arch_ids)
-
-    @property
-    def fingerprint(self) -> str:
-        if self._fingerprint is None:
-            self._fingerprint = _fingerprint(self.X, self.arch_ids)
-        return self._fingerprint
 
     @property
     def num_archs(self) -> int:
@@ -93,5 +84,3 @@ def candidate_weights(w0: np.ndarray, k: int, bounds: tuple[float, float], rng: 
     local = np.clip(np.asarray(w0) + rng.normal(0.0, LOCAL_SD * (hi - lo), size=(k, m)), lo, hi)
     return np.concatenate([spread, local]).astype(np.float32)
 
-
-_fingerprint = fingerprint

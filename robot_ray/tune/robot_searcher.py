@@ -210,7 +210,7 @@ class RoBoTSearcher(JsonStateSearcher):
         self._matrix = matrix
         self._source_json = None if matrix.source is None else matrix.source.to_json()
         self.names = list(matrix.names)
-        self._pool = InducedArchs(matrix.values, matrix.arch_ids, fingerprint=False)
+        self._pool = InducedArchs(matrix.values, matrix.arch_ids)
         self._fingerprint: str | None = None
 
     @property
