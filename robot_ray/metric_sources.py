@@ -38,7 +38,8 @@ class MetricSource:
         dataset: the dataset (a task, for TNB101) whose published scores to read, and the one
             the architecture names and benchmark checks are for.
         cache: a robot-ray cache directory or a Parquet metric table; None = the published table.
-        data_dir: the shared data directory (None: not needed, or ``$ROBOT_RAY_DATA`` at load).
+        data_dir: the shared data directory; None takes ``$ROBOT_RAY_DATA`` if set (else none is
+            needed), and either is recorded as an absolute path.
     """
 
     space: str
@@ -54,10 +55,14 @@ class MetricSource:
         if len(set(names)) != len(names):
             raise RobotRayError(f"metric names {list(names)} name a metric twice")
         object.__setattr__(self, "metrics", names)
-        for key in ("cache", "data_dir"):
-            value = getattr(self, key)
-            if value is not None and "://" not in str(value):
-                object.__setattr__(self, key, str(Path(value).expanduser().resolve()))
+        if self.cache is not None and "://" not in str(self.cache):
+            object.__setattr__(self, "cache", str(Path(self.cache).expanduser().resolve()))
+        if self.data_dir is None or "://" not in str(self.data_dir):
+            # recorded as found now (flag or $ROBOT_RAY_DATA), absolute: a restore elsewhere reads the same
+            from robot_ray.data import resolve_data_dir
+
+            found = resolve_data_dir(self.data_dir, required=False)
+            object.__setattr__(self, "data_dir", None if found is None else str(found.resolve()))
 
     def to_json(self) -> dict[str, Any]:
         return {"version": SOURCE_VERSION, **asdict(self), "metrics": list(self.metrics)}
@@ -136,12 +141,8 @@ def load_metrics(
     Raises:
         RobotRayError: unknown space or metric, missing data, a cache of another space.
     """
-    from robot_ray.data import resolve_data_dir
-
-    resolved = resolve_data_dir(data_dir, required=False)
-    source = MetricSource(space, tuple(metrics), dataset, None if cache is None else str(cache),
-                          None if resolved is None else str(resolved))
-    return source.load()
+    return MetricSource(space, tuple(metrics), dataset, None if cache is None else str(cache),
+                        None if data_dir is None else str(data_dir)).load()
 
 
 def _table_rows(path: str, dataset: str) -> Any:

@@ -27,7 +27,7 @@ import ray
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.benchmarks.base import Query, TabularBenchmark
 from robot_ray.errors import RobotRayError
-from robot_ray.metric_sources import MetricSource
+from robot_ray.metric_sources import load_metrics
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.baselines import METHODS, NEEDS_METRICS, canonical_name, uses_metrics
 from robot_ray.algorithm.ledger import QueryLedger
@@ -97,12 +97,7 @@ def load_metric_matrix(
         num_archs: when given, the matrix must cover exactly this many architectures (every
             baseline ranks the whole benchmark).
     """
-    from robot_ray.data import resolve_data_dir
-
-    resolved = resolve_data_dir(data_dir, required=False)
-    source = MetricSource(space, tuple(metrics), dataset, None if table is None else str(table),
-                          None if resolved is None else str(resolved))
-    matrix = source.load()
+    matrix = load_metrics(space, metrics, dataset=dataset, cache=table, data_dir=data_dir)
     if num_archs is not None and matrix.num_archs != num_archs:
         raise RobotRayError(
             f"metric table {table or 'published'} covers {matrix.num_archs} archs, the benchmark has {num_archs}: "

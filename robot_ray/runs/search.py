@@ -167,13 +167,9 @@ def load_metrics(config: SearchConfig, benchmark: Benchmark) -> MetricMatrix:
 
 def metric_source(config: SearchConfig, benchmark: Benchmark) -> MetricSource:
     """Where this search's metrics come from (recorded in the searchers' checkpoints)."""
-    from robot_ray.data import resolve_data_dir
-
     if not config.metrics:
         raise RobotRayError("no metrics given: pass --metrics, e.g. synflow,snip,nwot,zen")
-    data_dir = resolve_data_dir(config.data_dir, required=False)
-    return MetricSource(benchmark.space, tuple(config.metrics), benchmark.dataset, config.cache,
-                        None if data_dir is None else str(data_dir))
+    return MetricSource(benchmark.space, tuple(config.metrics), benchmark.dataset, config.cache, config.data_dir)
 
 
 def live_objective(config: SearchConfig, benchmark: Benchmark):
