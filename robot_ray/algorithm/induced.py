@@ -76,11 +76,25 @@ def candidate_weights(w0: np.ndarray, k: int, bounds: tuple[float, float], rng: 
     What replaces a proposal that repeats a known architecture: the spread finds other
     regions, the local ones the neighbouring cells of the piecewise-constant a(w).
     """
-    from scipy.stats import qmc
-
     lo, hi = bounds
     m = len(w0)
-    spread = qmc.Sobol(m, seed=rng).random(k) * (hi - lo) + lo
+    spread = sobol_weights(m, k, bounds, rng)
     local = np.clip(np.asarray(w0) + rng.normal(0.0, LOCAL_SD * (hi - lo), size=(k, m)), lo, hi)
     return np.concatenate([spread, local]).astype(np.float32)
 
+
+def sobol_weights(m: int, k: int, bounds: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
+    """k quasi-random weight vectors over the box ``bounds^m`` (float64), seeded from ``rng``."""
+    from scipy.stats import qmc
+
+    lo, hi = bounds
+    return qmc.Sobol(m, seed=rng).random(k) * (hi - lo) + lo
+
+
+def one_hot_weights(m: int, bounds: tuple[float, float]) -> np.ndarray:
+    """The m corners (m, m): row n weighs metric n alone (the top bound; the others 0, or the
+    bound nearest 0 when 0 is outside the box)."""
+    lo, hi = bounds
+    corners = np.full((m, m), min(max(0.0, lo), hi))
+    np.fill_diagonal(corners, hi)
+    return corners

@@ -47,7 +47,9 @@ from typing import Any
 import numpy as np
 from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 
-from robot_ray.algorithm.induced import InducedArchs, candidate_weights, fingerprint
+from robot_ray.algorithm.induced import (
+    InducedArchs, candidate_weights, fingerprint, one_hot_weights, sobol_weights,
+)
 from robot_ray.algorithm.weights import explore_arch, greedy_candidates, weight_vector
 from robot_ray.errors import RobotRayError
 from robot_ray.io.state import check_version
@@ -348,10 +350,7 @@ class RoBoTSearcher(JsonStateSearcher):
     def _fallback_weights(self, n: int) -> tuple[int, dict[str, float]]:
         """Ax cannot propose although nothing runs (every earlier trial failed or was stopped):
         a quasi-random weight vector instead of waiting forever."""
-        from scipy.stats import qmc
-
-        lo, hi = self._bo.bounds
-        w = qmc.Sobol(len(self.names), seed=np.random.default_rng([self.seed, n, 1])).random(1)[0] * (hi - lo) + lo
+        w = sobol_weights(len(self.names), 1, self._bo.bounds, np.random.default_rng([self.seed, n, 1]))[0]
         logger.warning("RoBoTSearcher: Ax proposed nothing with no trial running; taking quasi-random weights")
         params = {m: float(v) for m, v in zip(self.names, w)}
         return self._bo.attach(params), params
@@ -500,15 +499,10 @@ class RoBoTSearcher(JsonStateSearcher):
 
     def _weights_inducing(self, arch: int) -> list[float] | None:
         """A weight vector whose a(w) is ``arch`` (corners, then quasi-random), if any is found."""
-        from scipy.stats import qmc
-
-        lo, hi = self._bo_options["bounds"]
+        bounds = tuple(self._bo_options["bounds"])
         m = len(self.names)
-        off = min(max(0.0, lo), hi)
-        corners = np.full((m, m), off, dtype=np.float32)
-        np.fill_diagonal(corners, hi)
-        spread = qmc.Sobol(m, seed=np.random.default_rng([self.seed, arch])).random(1024) * (hi - lo) + lo
-        cand = np.concatenate([corners, spread.astype(np.float32)])
+        spread = sobol_weights(m, 1024, bounds, np.random.default_rng([self.seed, arch]))
+        cand = np.concatenate([one_hot_weights(m, bounds), spread]).astype(np.float32)
         hit = np.flatnonzero(self._pool.induce(cand) == arch)
         return None if not len(hit) else [float(v) for v in cand[hit[0]]]
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from robot_ray.algorithm.induced import one_hot_weights
 from robot_ray.errors import RobotRayError
 
 logger = logging.getLogger(__name__)
@@ -224,9 +225,7 @@ class WeightBO:
         """Proposal n of the initial design if it is a one-hot weight vector (metric n alone)."""
         if self.initial != "corners" or n >= len(self.names):
             return None
-        lo, hi = self.bounds
-        off = min(max(0.0, lo), hi)
-        return {m: (hi if i == n else off) for i, m in enumerate(self.names)}
+        return {m: float(w) for m, w in zip(self.names, one_hot_weights(len(self.names), self.bounds)[n])}
 
     def next_weights(self, n: int) -> tuple[int, dict[str, float]] | None:
         """(Ax trial index, weights) of proposal n, or None when Ax cannot propose yet.
