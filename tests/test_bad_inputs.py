@@ -71,6 +71,18 @@ def _precompute(*args: str) -> list[str]:
     return ["precompute", "--quiet", *[x for k, v in {**base, **given}.items() for x in (k, v)], "--out", "{out}"]
 
 
+DARTS_V2 = (
+    "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
+    "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], "
+    "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), "
+    "('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])"
+)
+
+
+def _describe(*args: str, arch: str = DARTS_V2) -> list[str]:
+    return ["describe", "--space", "darts", "--arch", arch, *args]
+
+
 # (id, argv with {in} = the inputs folder and {out} = a fresh output path, words the one line must hold)
 ROWS = [
     # malformed numbers
@@ -153,6 +165,27 @@ ROWS = [
     ("precompute-into-non-cache", [*_precompute()[:-1], "{in}/not_a_cache"], "is not empty and is not a metric cache"),
     ("precompute-into-deleted-manifest", [*_precompute()[:-1], "{in}/deleted_manifest"],
      "has shard files but no _manifest.json"),
+    # sizes: refused before a network is built or a genotype list expanded (robot_ray.networks.MAX_SIZE)
+    ("describe-layers-huge", _describe("--layers", "100000"), "network layers must be in 1..64, got 100000"),
+    ("describe-channels-huge", _describe("--channels", "100000"), "network channels must be in 1..128"),
+    ("describe-classes-huge", _describe("--classes", "1000000000"), "network classes must be in 1..100000"),
+    ("genotype-concat-huge-range",
+     _describe(arch=DARTS_V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(0, 200000000)")),
+     "range(0, 200000000) at position"),
+    ("genotype-concat-2e9", _describe(arch=DARTS_V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(0,2e9)")),
+     "malformed DARTS genotype string"),
+    ("genotype-number-huge", _describe(arch=DARTS_V2.replace(", 0)", ", 2000000000)", 1)),
+     "number 2000000000 at position"),
+    ("genotype-too-long", _describe(arch=DARTS_V2 + " " * 5000), "at most 4,096 are read"),
+    ("precompute-darts-cells-huge", _precompute("--space", "darts", "--archs", "sample:4", "--cells", "100000"),
+     "--cells must be in 1..64, got 100000"),
+    ("precompute-channels-huge", _precompute("--channels", "100000"), "--channels must be in 1..128, got 100000"),
+    ("search-live-layers-huge",
+     _search("--space", "darts", "--objective", "live", "--cache", "{in}/missing", "--layers", "100000"),
+     "--layers must be in 1..64, got 100000"),
+    ("search-live-channels-huge",
+     _search("--space", "darts", "--objective", "live", "--cache", "{in}/missing", "--channels", "4096"),
+     "--channels must be in 1..128, got 4096"),
     # compare and report
     ("compare-seeds", ["compare", "--seeds", "0-100000000", "--out", "{out}"], "names 100000001 seeds"),
     ("compare-budget", ["compare", "--budget", "0", "--out", "{out}"], "--budget must be a finite number >= 1"),

@@ -13,6 +13,7 @@ import click
 from robot_ray.cli import main
 from robot_ray.cli.checks import check_number, check_output_location, parse_seeds
 from robot_ray.errors import RobotRayError, RunInterrupted
+from robot_ray.networks import check_size
 from robot_ray.runs.search import (
     METHODS, SearchConfig, format_run_line, format_summary, load_config, prepare_search, run_search,
 )
@@ -169,6 +170,7 @@ def training_overrides(epochs, batch_size, lr, channels, layers, train_subset, v
     out = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
                              ("train_subset", train_subset), ("val_fraction", val_fraction)) if v is not None}
     size = {k: v for k, v in (("channels", channels), ("layers", layers)) if v is not None}
+    check_size(size, flags={"channels": "--channels", "layers": "--layers"})  # before anything is loaded
     if size:
         out["size"] = size
     return out

@@ -17,6 +17,7 @@ import pandas as pd
 from robot_ray.errors import RobotRayError
 from robot_ray.images import load_batch, num_classes
 from robot_ray.metrics.registry import MetricRegistry
+from robot_ray.networks import check_size
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def network_size(space: str, *, channels: int | None = None, cells: int | None =
             if int(value) < 1:
                 raise RobotRayError(f"network {key} must be at least 1, got {value}")
             size[key] = int(value)
+    check_size(size, flags={"channels": "--channels", depth_key: "--cells"})
     return size
 
 

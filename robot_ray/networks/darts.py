@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from robot_ray.errors import RobotRayError
+from robot_ray.networks import check_size
 from robot_ray.networks.ops import AvgPool3x3
 from robot_ray.spaces import darts as space
 
@@ -73,6 +74,7 @@ def resolve_config(
         base.layers if layers is None else int(layers),
         base.classes if classes is None else int(classes),
     )
+    check_size({"channels": cfg.channels, "layers": cfg.layers}, classes=cfg.classes)
     min_layers = 3  # two reduction cells need distinct positions L//3 < 2L//3
     if cfg.channels < 2 or cfg.channels % 2 or cfg.layers < min_layers or cfg.classes < 1:
         raise RobotRayError(

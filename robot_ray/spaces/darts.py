@@ -120,10 +120,28 @@ def _check_cell(edges: object, cell: str) -> tuple[Edge, ...]:
 
 # ---------------------------------------------------------------- string parsing (no eval)
 
+MAX_GENOTYPE_CHARS = 4096
+"""Longest genotype string read. A standard one is about 330 characters (up to ~500 with spacing);
+the cap keeps a hostile or mistaken input (a pasted file, a 5,000-digit number) from costing more
+than a glance, and is checked before tokenizing."""
+MAX_INT_DIGITS = 9
+"""Longest integer literal: genotype numbers index a cell's six nodes (0..5); 9 digits keeps every
+literal far below Python's int-parsing limit and every ``range`` argument an honest int."""
+MAX_RANGE_ITEMS = 6
+"""Most items a ``range(...)`` may hold: it only ever lists a cell's nodes for a concat, and a cell
+has six (two inputs, four intermediate), so ``range(0, 2000000000)`` is refused by its length,
+computed without expanding it (expanding it took 12 GB and 45 s)."""
+
+
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'[^'\\]*'|\"[^\"\\]*\")|(?P<int>-?\d+)|(?P<name>[A-Za-z_]\w*)|(?P<punct>[()\[\],=]))"
 )
 _CLOSE = {"[": "]", "(": ")"}
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    """``repr(text)``, cut to ``limit`` characters so an error stays one readable line."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 class _Parser:
@@ -131,6 +149,11 @@ class _Parser:
     lists/tuples of values, or ``range(ints)``."""
 
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_GENOTYPE_CHARS:
+            raise RobotRayError(
+                f"DARTS genotype string of {len(text):,} characters: at most {MAX_GENOTYPE_CHARS:,} are read (a "
+                f"standard genotype has about 330); pass one Genotype(...) string, starting {text[:60]!r}"
+            )
         self.text = text
         self.tokens: list[tuple[str, str | int, int]] = []
         pos = 0
@@ -143,6 +166,9 @@ class _Parser:
                 self.fail(f"unexpected character {text[at]!r} at position {at}")
             kind = m.lastgroup
             raw = m.group(kind)
+            if kind == "int" and len(raw.lstrip("-")) > MAX_INT_DIGITS:
+                self.fail(f"number {raw[:20]}{'...' if len(raw) > 20 else ''} at position {m.start(kind)} is too "
+                          f"large: genotype numbers index a cell's nodes 0..5")
             value: str | int = raw[1:-1] if kind == "str" else int(raw) if kind == "int" else raw
             self.tokens.append((kind, value, m.start(kind)))
             pos = m.end()
@@ -152,7 +178,7 @@ class _Parser:
         raise RobotRayError(
             f"malformed DARTS genotype string: {why}; expected "
             "\"Genotype(normal=[('sep_conv_3x3', 0), ...8 pairs], normal_concat=[2, 3, 4, 5], "
-            f"reduce=[...8 pairs], reduce_concat=[2, 3, 4, 5])\", got {self.text!r}"
+            f"reduce=[...8 pairs], reduce_concat=[2, 3, 4, 5])\", got {_clip(self.text)}"
         )
 
     def peek(self) -> tuple[str, str | int, int] | None:
@@ -181,7 +207,13 @@ class _Parser:
             args = self.sequence(")")
             if not 1 <= len(args) <= 3 or not all(isinstance(a, int) for a in args):
                 self.fail(f"range(...) at position {pos} takes 1 to 3 ints")
-            return list(range(*args))
+            if len(args) == 3 and args[2] == 0:
+                self.fail(f"range(...) at position {pos} has step 0")
+            items = range(*args)  # its length is known without expanding it
+            if len(items) > MAX_RANGE_ITEMS:
+                self.fail(f"range{tuple(args)} at position {pos} holds {len(items):,} items; a concat lists a "
+                          f"cell's nodes, at most {MAX_RANGE_ITEMS} (0..5): use [2, 3, 4, 5] or range(2, 6)")
+            return list(items)
         self.fail(f"unexpected {val!r} at position {pos}")
 
     def sequence(self, close: str) -> list[object]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
+from robot_ray.networks import check_size
 from robot_ray.train import data as tdata
 from robot_ray.train import loop
 
@@ -49,6 +50,7 @@ class TrainSettings:
                 f"training settings need epochs >= 1, batch_size >= 1, lr > 0, weight_decay >= 0; got "
                 f"epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, weight_decay={self.weight_decay}"
             )
+        check_size(self.size, flags={"channels": "--channels", "layers": "--layers", "cells": "--cells"})
 
 
 DEFAULTS: dict[str, TrainSettings] = {
