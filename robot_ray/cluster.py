@@ -1,14 +1,18 @@
 """Connecting to Ray: a local instance, or an existing cluster by address.
 
-The local default starts no dashboard (no HTTP or Jobs port at all) and asks Ray for the
-loopback node address. Ray 2.60 itself still binds its GCS and raylet ports on the wildcard
-address and may report the machine's IP as the node address, so on a shared or cloud machine
-the firewall / security group is what keeps those ports private (``cluster.yaml`` opens none of
-them); a remote cluster is reached through an SSH tunnel (``ray dashboard cluster.yaml``).
+A locally started Ray listens on loopback only: every port of its GCS, raylet (node and object
+manager), dashboard agent, runtime-env agent, monitor and workers is bound to 127.0.0.1, it
+starts no dashboard (no HTTP or Jobs port at all) and no Prometheus metrics export unless asked
+(``connect(metrics_export=True)`` or ``$RAY_enable_metrics_collection=1``; that port is on
+loopback too). ``tests/cluster_tests/test_loopback.py`` checks every listening socket of the
+process tree. Joining a cluster by address changes none of that cluster's settings: there the
+firewall / security group keeps the ports private (``cluster.yaml`` opens none of them) and a
+remote cluster is reached through an SSH tunnel (``ray dashboard cluster.yaml``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -22,8 +26,16 @@ from robot_ray.errors import RobotRayError
 logger = logging.getLogger(__name__)
 
 
-def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None) -> None:
+def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None,
+            metrics_export: bool = False) -> None:
     """``ray.init`` once: join ``address`` (or ``$RAY_ADDRESS``) if given, else start a local Ray.
+
+    Args:
+        address: a cluster to join; None (and no ``$RAY_ADDRESS``) starts a local Ray that
+            listens on 127.0.0.1 only.
+        num_cpus, num_gpus: the local Ray's resources (default: the machine's).
+        metrics_export: the local Ray's Prometheus metrics endpoint (on 127.0.0.1); off by
+            default. ``$RAY_enable_metrics_collection``, where set, decides instead.
 
     Raises:
         RobotRayError: the cluster at ``address`` does not answer.
@@ -41,17 +53,61 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
                 "runs there and the address (or an SSH tunnel to it) is reachable"
             ) from exc
         return
-    ray.init(
-        # "local": always a new instance; without it ray.init() silently joins any cluster a
-        # `ray start` left running on this machine, with that cluster's resources
-        address="local",
-        num_cpus=num_cpus,
-        num_gpus=num_gpus,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-        _node_ip_address="127.0.0.1",
-    )
+    system_config = {}
+    if "RAY_enable_metrics_collection" not in os.environ:
+        system_config["enable_metrics_collection"] = bool(metrics_export)
+    with _loopback_node_address():
+        ray.init(
+            # "local": always a new instance; without it ray.init() silently joins any cluster a
+            # `ray start` left running on this machine, with that cluster's resources
+            address="local",
+            num_cpus=num_cpus,
+            num_gpus=num_gpus,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            _node_ip_address="127.0.0.1",
+            _system_config=system_config or None,
+        )
+    _warn_unless_loopback()
+
+
+@contextlib.contextmanager
+def _loopback_node_address():
+    """Keep ``_node_ip_address="127.0.0.1"`` the node address while ``ray.init`` starts a local Ray.
+
+    Why: Ray 2.60 rewrites a loopback node address to this machine's IP
+    (``ray._private.services.resolve_ip_for_localhost``) unless its ``ENABLE_RAY_CLUSTER``
+    constant is off (``$RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read once at import, which is
+    what Ray does on macOS and Windows). GCS, raylet and every core worker bind 127.0.0.1 only
+    when the node address is 127.0.0.1, else all interfaces; the dashboard and runtime-env
+    agents bind the node address. So the constant is off for this one call and restored after,
+    and a later join of a real cluster in the same process is not affected.
+    """
+    try:
+        from ray._private import ray_constants  # private: the switch Ray reads in get_node_ip_address
+    except ImportError:  # pragma: no cover - another Ray layout; _warn_unless_loopback says so
+        yield
+        return
+    previous = getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = previous
+
+
+def _warn_unless_loopback() -> None:
+    """Say so when a local Ray came up on a non-loopback node address (another Ray version)."""
+    try:
+        node_ip = ray.util.get_node_ip_address()
+    except Exception:  # noqa: BLE001 - a diagnostic only
+        return
+    if node_ip not in ("127.0.0.1", "::1"):
+        logger.warning(
+            "the local Ray runs on node address %s, not 127.0.0.1: its GCS and raylet ports listen on all "
+            "interfaces; keep them behind a firewall (docs/security.md)", node_ip,
+        )
 
 
 PROBE_TIMEOUT_S = 5.0
