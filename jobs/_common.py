@@ -10,7 +10,10 @@ disk goes away with ``ray down``, and inputs usually sit in a bucket. So the wra
 * for an output URI (``--out s3://...``, ``gs://...``, ``file://...``): checks it is writable
   before any work starts, runs into a local temporary directory (first downloading what is
   already there when the command resumes), and uploads the directory when the command ends,
-  also when it fails, so an interrupted search can be resumed from the bucket with ``--resume``.
+  also when it fails, so an interrupted search can be resumed from the bucket with ``--resume``;
+* holds the writer's lease on that output URI (:mod:`robot_ray.io.lease`) from before the download
+  to after the upload, so a second job writing the same URI is refused naming the first (or, with
+  ``--wait SECONDS``, waits for it) instead of overwriting its rows.
 
 Local paths pass through untouched. The Ray cluster is found the way Ray Jobs set it up
 (``$RAY_ADDRESS``), through :func:`robot_ray.cluster.connect` inside the commands.
@@ -37,6 +40,7 @@ from robot_ray.errors import RobotRayError  # noqa: E402  (after the sys.path fi
 INPUT_OPTIONS: tuple[str, ...] = ("--data-dir", "--cache", "--metric-table")
 OUTPUT_OPTION = "--out"
 RESUME_OPTION = "--resume"
+WAIT_OPTION = "--wait"
 
 
 def _find(argv: list[str], option: str) -> tuple[int, str] | None:
@@ -72,8 +76,11 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
         print(f"robot-ray: error: this robot-ray has no `{command}` command (is the submitted working "
               "directory up to date?)", file=sys.stderr)
         return 2
+    from robot_ray.io.lease import LEASE_FILE, Lease
+
     out_uri: str | None = None
     tmp: Path | None = None
+    lease: Lease | None = None
     code = 1
     try:
         for option in INPUT_OPTIONS:
@@ -90,9 +97,14 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
             if out_uri is None:
                 out_uri = hit[1]
                 storage.check_writable(out_uri)
+                wait = _find(args, WAIT_OPTION)
+                lease = Lease(out_uri, what=f"{command} output", wait=_seconds(wait[1]) if wait else 0.0,
+                              hint="or write to another --out").acquire()
                 tmp = Path(tempfile.mkdtemp(prefix=f"robot-ray-{command}-"))
                 if resume_output or RESUME_OPTION in args or any(a.startswith(RESUME_OPTION + "=") for a in args):
                     n = storage.download_dir(out_uri, tmp)
+                    for held in tmp.glob(f"{LEASE_FILE}*"):  # our own lease on the URI: not the command's
+                        held.unlink()
                     print(f"resuming from {out_uri} ({n} files)", flush=True)
             elif hit[1].rstrip("/") != out_uri.rstrip("/"):
                 raise RobotRayError(f"{option} {hit[1]} and {RESUME_OPTION} {out_uri} differ: a resumed search "
@@ -107,13 +119,28 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
         print(f"robot-ray: error: {exc}", file=sys.stderr)
         code = 2
     finally:
-        if out_uri and tmp is not None:
-            try:
-                if any(tmp.iterdir()):
-                    n = storage.upload_dir(tmp, out_uri)
-                    print(f"uploaded {n} files to {out_uri}", flush=True)
-            except RobotRayError as exc:
-                print(f"robot-ray: error: {exc} (the local copy stays in {tmp})", file=sys.stderr)
-                return 2
-            shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            if out_uri and tmp is not None:
+                try:
+                    for held in tmp.glob(f"{LEASE_FILE}*"):  # never upload a lease over the URI's
+                        held.unlink()
+                    if lease is not None and lease.lost:
+                        raise RobotRayError(f"{lease.lost}: not uploading over it")
+                    if any(tmp.iterdir()):
+                        n = storage.upload_dir(tmp, out_uri)
+                        print(f"uploaded {n} files to {out_uri}", flush=True)
+                except RobotRayError as exc:
+                    print(f"robot-ray: error: {exc} (the local copy stays in {tmp})", file=sys.stderr)
+                    return 2
+                shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            if lease is not None:
+                lease.release()
     return code
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise RobotRayError(f"{WAIT_OPTION} takes seconds, got {text!r}") from None

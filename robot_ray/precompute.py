@@ -15,7 +15,6 @@ keeps the good ones, recomputes missing or damaged ones and finishes the plan.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import math
 import os
@@ -34,6 +33,7 @@ from robot_ray.cache.manifest import (LOCK, MANIFEST, POOL, CacheSettings, Manif
                                       has_cache_files, stale_revisions)
 from robot_ray.cache.shards import file_sha256, shard_problem, write_shard
 from robot_ray.errors import RobotRayError
+from robot_ray.io.lease import LEASE_FILE, Lease
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class PrecomputeConfig:
         max_retries: attempts per shard after its first failure before the run gives up.
         progress: show the rich progress bar.
         command: the command line, stored in the manifest for "rerun ..." hints.
+        wait: seconds to wait for another writer of ``out`` to finish before refusing (0: refuse at once).
     """
 
     space: str
@@ -81,6 +82,7 @@ class PrecomputeConfig:
     max_retries: int = 3
     progress: bool = True
     command: str | None = None
+    wait: float = 0.0
 
     def validate(self) -> None:
         """Check the plain values (names and data are checked by :func:`prepare`).
@@ -100,6 +102,8 @@ class PrecomputeConfig:
             (all(math.isfinite(float(v)) and float(v) > 0 for v in self.actor_resources.values()),
              f"actor_resources must be finite and > 0, got {dict(self.actor_resources)}"),
             (self.max_retries >= 0, f"max_retries must be >= 0, got {self.max_retries}"),
+            (math.isfinite(self.wait) and self.wait >= 0,
+             f"--wait must be a finite number of seconds >= 0, got {self.wait}"),
             (bool(self.metrics), "no metrics given: pass --metrics, e.g. grad_norm,snip,synflow,nwot"),
             (bool(self.out), "no cache directory given: pass --out DIR"),
         ]
@@ -179,6 +183,7 @@ class Plan:
     requested: np.ndarray
     pool: np.ndarray | None
     notes: list[str]
+    lease: Lease | None = None
 
     def todo(self) -> list[Shard]:
         return self.manifest.incomplete()
@@ -215,7 +220,7 @@ def settings_for(config: PrecomputeConfig) -> CacheSettings:
 def prepare(config: PrecomputeConfig) -> Plan:
     """Open or create the cache, refuse incompatible settings, verify shards and plan new ones.
 
-    Must run with the cache lock held (see :func:`cache_lock`).
+    Must run with the cache's lease held (see :func:`cache_lock`).
 
     Raises:
         RobotRayError: bad input, a directory that is not a cache, or settings that differ
@@ -243,7 +248,7 @@ def prepare(config: PrecomputeConfig) -> Plan:
     else:
         if has_cache_files(directory):
             Manifest.load(directory)  # raises: shard files without a manifest (deleted?) are not reused blind
-        if directory.exists() and any(p for p in directory.iterdir() if p.name != LOCK):
+        if directory.exists() and any(p for p in directory.iterdir() if not _is_lock(p.name)):
             raise RobotRayError(f"--out {str(directory)!r} exists, is not empty and is not a metric cache "
                                 f"(no {MANIFEST}): pick a new directory")
         manifest = Manifest(settings)
@@ -295,7 +300,7 @@ def check_before_writing(config: PrecomputeConfig) -> None:
     if directory.is_dir() and not (directory / MANIFEST).exists():
         if has_cache_files(directory):
             Manifest.load(directory)  # raises: shard files without a manifest (deleted?) are not reused blind
-        if any(p for p in directory.iterdir() if p.name != LOCK):
+        if any(p for p in directory.iterdir() if not _is_lock(p.name)):
             raise RobotRayError(f"--out {str(directory)!r} exists, is not empty and is not a metric cache "
                                 f"(no {MANIFEST}): pick a new directory")
     parent = directory.absolute()
@@ -359,24 +364,27 @@ def verify_shards(directory: Path, manifest: Manifest) -> list[str]:
     return notes
 
 
+def _is_lock(name: str) -> bool:
+    """The lease (and its temporary files) and the ``_lock`` file of robot-ray before leases."""
+    return name == LOCK or name.startswith(LEASE_FILE)
+
+
 @contextlib.contextmanager
-def cache_lock(directory: str | os.PathLike) -> Iterator[None]:
-    """Exclusive lock on a cache directory (released by the OS even if the process is killed).
+def cache_lock(directory: str | os.PathLike, *, wait: float = 0.0) -> Iterator[Lease]:
+    """The writer's lease on a cache directory (:mod:`robot_ray.io.lease`), held for the whole run.
+
+    One writer per cache: a second precompute (on this machine or another sharing the directory)
+    is refused naming the holder, or waits up to ``wait`` seconds. A killed writer's lease is taken
+    over at once on its own machine, elsewhere once it expires.
 
     Raises:
-        RobotRayError: another precompute holds it.
+        RobotRayError: another live precompute holds it (after ``wait`` seconds).
     """
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
-    with open(path / LOCK, "a+") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RobotRayError(f"another robot-ray precompute is writing {str(path)!r}: wait for it to finish") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with Lease(path, what="metric cache", wait=wait,
+               hint="or pass --wait SECONDS to queue behind it, or precompute into another --out") as lease:
+        yield lease
 
 
 # ---------------------------------------------------------------------------- the actor pool
@@ -415,8 +423,9 @@ def run_precompute(config: PrecomputeConfig, *, address: str | None = None, num_
     """
     started = time.perf_counter()
     check_before_writing(config)
-    with cache_lock(config.out):
+    with cache_lock(config.out, wait=config.wait) as lease:
         plan = prepare(config)
+        plan.lease = lease
         todo = plan.todo()
         report = PrecomputeReport(str(plan.directory), int(len(plan.manifest.arch_ids())), notes=list(plan.notes),
                                   recomputed=[n.split(" ")[0] for n in plan.notes if n.endswith("recomputing it")])
@@ -430,7 +439,8 @@ def run_precompute(config: PrecomputeConfig, *, address: str | None = None, num_
             try:
                 _run_pool(config, plan, todo, worker_cls, report)
             finally:
-                plan.manifest.save(plan.directory)
+                if not lease.lost:  # a writer that lost its lease must not overwrite the new holder's manifest
+                    plan.manifest.save(plan.directory)
                 if own_ray:
                     ray.shutdown()
     report.seconds = time.perf_counter() - started
@@ -554,6 +564,8 @@ def _run_pool(config: PrecomputeConfig, plan: Plan, todo: list[Shard], worker_cl
                 if compute_start is not None and report.computed:
                     progress.update(task, rate=f"{report.computed / (time.perf_counter() - compute_start):.2f} archs/s")
                 if time.monotonic() - last_save > 2.0:
+                    if plan.lease is not None:
+                        plan.lease.check()
                     plan.manifest.save(plan.directory)
                     last_save = time.monotonic()
     finally:
@@ -567,6 +579,8 @@ def _run_pool(config: PrecomputeConfig, plan: Plan, todo: list[Shard], worker_cl
 def _store(plan: Plan, shard: Shard, result: Mapping[str, Any]) -> None:
     frame = result["frame"]
     assert result["index"] == shard.index and len(frame) == len(shard), (result["index"], shard.index)
+    if plan.lease is not None:
+        plan.lease.check()  # another writer took the cache over (we stalled past the expiry): write nothing more
     write_shard(plan.directory, plan.manifest.settings, shard, frame)
     shard.complete = True
     shard.node_id = result["node_id"]

@@ -30,6 +30,7 @@ from robot_ray.io.state import check_version
 MANIFEST = "_manifest.json"
 POOL = "_pool.parquet"
 LOCK = "_lock"
+"""The flock file of robot-ray before writer leases (robot_ray.io.lease); still ignored where it is left."""
 FORMAT = "robot-ray-metric-cache"
 FORMAT_VERSION = 2
 """Version 2 adds ``settings.revisions``. Caches without revised metrics are still written as 1, so

@@ -39,8 +39,10 @@ def parse_metric_names(spec: str) -> tuple[str, ...]:
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another precompute writing --out to finish (default: refuse at once).")
 def precompute_command(space, dataset, data_dir, metrics, archs, batch_size, seed, out, num_actors, shard_size,
-                       cpus_per_actor, gpus_per_actor, channels, cells, address, num_cpus, quiet) -> None:
+                       cpus_per_actor, gpus_per_actor, channels, cells, address, num_cpus, quiet, wait) -> None:
     """Compute training-free metrics for many architectures on a Ray actor pool.
 
     Rerun the same command to resume; a cache is complete when every planned shard is written.
@@ -54,7 +56,7 @@ def precompute_command(space, dataset, data_dir, metrics, archs, batch_size, see
         space=space, dataset=dataset, metrics=parse_metric_names(metrics), archs=archs, out=out,
         batch_size=batch_size, seed=seed, data_dir=data_dir, channels=channels, cells=cells,
         shard_size=shard_size, num_actors=num_actors, cpus_per_actor=cpus_per_actor,
-        gpus_per_actor=gpus_per_actor, progress=not quiet,
+        gpus_per_actor=gpus_per_actor, progress=not quiet, wait=wait,
         command="robot-ray " + shlex.join(sys.argv[1:]),
     )
     report = run_precompute(config, address=address, num_cpus=num_cpus)  # checks all input before Ray starts

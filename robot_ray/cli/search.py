@@ -15,7 +15,7 @@ from robot_ray.cli.checks import check_number, check_output_location, parse_seed
 from robot_ray.errors import RobotRayError, RunInterrupted
 from robot_ray.networks import check_size
 from robot_ray.runs.search import (
-    METHODS, SearchConfig, format_run_line, format_summary, load_config, prepare_search, run_search,
+    METHODS, SearchConfig, format_run_line, format_summary, load_config, output_lease, prepare_search, run_search,
 )
 
 
@@ -109,6 +109,13 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         )
     prepared = preflight(config)
     out = config.out
+    with output_lease(config) as lease:  # a second search into this --out is refused before Ray starts
+        summary = _search_holding(prepared, lease, address, num_cpus)
+    _report(summary, out)
+
+
+def _search_holding(prepared, lease, address: str | None, num_cpus: int | None) -> dict:
+    config = prepared.config
     uses_ray = config.method == "robot" and config.use_ray
     if uses_ray:
         from robot_ray.cluster import check_request_fits, connect
@@ -117,12 +124,16 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         check_request_fits(config.trial_resources, what="each Tune trial", flags="--trial-cpus/--trial-gpus")
     with _sigterm_as_interrupt() as got:
         try:
-            summary = run_search(prepared=prepared)
+            summary = run_search(prepared=prepared, lease=lease)
         except RunInterrupted as exc:
             raise RunInterrupted(f"{exc} ({got[0] if got else 'SIGINT'})", exit_code=143 if got else 130) from None
         except KeyboardInterrupt:  # the plain loop, or before Tune took over the signal
             raise RunInterrupted(f"the search in {config.out} stopped before its end",
                                  exit_code=143 if got else 130) from None
+    return summary
+
+
+def _report(summary: dict, out: str) -> None:
     for run in summary["runs"]:
         click.echo(format_run_line(run))
     click.echo(format_summary(summary))

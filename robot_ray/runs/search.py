@@ -24,6 +24,7 @@ from robot_ray.metric_sources import MetricSource
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.io.atomic import atomic_write_json
+from robot_ray.io.lease import Lease
 from robot_ray.runs.results import write_results
 
 PAPER_METRICS = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
@@ -299,7 +300,7 @@ def _check_table_columns(path: Path, metrics: tuple[str, ...]) -> None:
 
 
 def run_search(config: SearchConfig | None = None, *, prepared: PreparedSearch | None = None,
-               **settings: Any) -> dict[str, Any]:
+               lease: Lease | None = None, lease_wait: float = 0.0, **settings: Any) -> dict[str, Any]:
     """Run a search and write its result files; returns the summary dict.
 
     The one entry point of ``robot-ray search``, ``jobs/search.py`` and ``bench/``: pass a
@@ -307,9 +308,14 @@ def run_search(config: SearchConfig | None = None, *, prepared: PreparedSearch |
     out="out/x")``). RoBoT on Ray connects to Ray first if nothing did
     (:func:`robot_ray.cluster.connect`).
 
+    The run holds the writer's lease on ``out`` (:func:`output_lease`) from before its first write
+    to after its last, released however it ends: ``lease``, already held by the caller (the CLI
+    takes it before Ray starts), or its own, waiting ``lease_wait`` seconds for another writer of
+    ``out`` (0: refuse at once).
+
     Raises:
-        RobotRayError: bad settings or data. RunInterrupted: SIGINT/SIGTERM stopped it (resume
-        with ``resume=True`` and the same ``out``).
+        RobotRayError: bad settings or data, or another live search writing ``out``.
+        RunInterrupted: SIGINT/SIGTERM stopped it (resume with ``resume=True`` and the same ``out``).
     """
     started = time.time()
     if prepared is None:
@@ -320,10 +326,30 @@ def run_search(config: SearchConfig | None = None, *, prepared: PreparedSearch |
         prepared = prepare_search(config)
     elif config is not None or settings:
         raise RobotRayError("run_search takes a SearchConfig, keyword settings or a PreparedSearch, one of them")
+    if lease is not None:
+        if lease.location != str(prepared.config.out):
+            raise RobotRayError(f"run_search: the lease given is on {lease.location}, not on out {prepared.config.out}")
+        return _run_holding(prepared, lease, started)
+    with output_lease(prepared.config, wait=lease_wait) as held:
+        return _run_holding(prepared, held, started)
+
+
+def output_lease(config: SearchConfig, *, wait: float = 0.0) -> Lease:
+    """The writer's lease on ``config.out`` (not yet taken: use it as ``with output_lease(config) as lease``).
+
+    One writer per output directory: a second search into it is refused naming the first, or waits
+    ``wait`` seconds (:mod:`robot_ray.io.lease`).
+    """
+    return Lease(config.out, what="search output", wait=wait,
+                 hint="or pass another --out (or, once it has stopped, continue it with --resume)")
+
+
+def _run_holding(prepared: PreparedSearch, lease: Lease, started: float) -> dict[str, Any]:
     config, benchmark, metrics, objective = prepared.config, prepared.benchmark, prepared.metrics, prepared.objective
     if not config.resume:
         save_config(config)
     runs = run_method(config, benchmark, metrics, objective)
+    lease.check()  # another writer took --out over while this one stalled: do not overwrite its results
     if benchmark.tabular and benchmark.space != "nb201":
         # TNB101 and NB301 results are judged by rank: record the returned architecture's
         for run in runs:
