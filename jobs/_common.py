@@ -77,6 +77,7 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
               "directory up to date?)", file=sys.stderr)
         return 2
     from robot_ray.io.lease import LEASE_FILE, Lease
+    from robot_ray.io.trust import check_private_dir
 
     out_uri: str | None = None
     tmp: Path | None = None
@@ -101,7 +102,12 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
                 lease = Lease(out_uri, what=f"{command} output", wait=_seconds(wait[1]) if wait else 0.0,
                               hint="or write to another --out").acquire()
                 tmp = Path(tempfile.mkdtemp(prefix=f"robot-ray-{command}-"))
-                if resume_output or RESUME_OPTION in args or any(a.startswith(RESUME_OPTION + "=") for a in args):
+                resuming = RESUME_OPTION in args or any(a.startswith(RESUME_OPTION + "=") for a in args)
+                if resuming:
+                    # the resumed copy is ours, so check the source: a file:// run must be private to
+                    # us (Tune's state is unpickled); s3/gs: the bucket policy is the boundary
+                    check_private_dir(out_uri, "the run to resume")
+                if resume_output or resuming:
                     n = storage.download_dir(out_uri, tmp)
                     for held in tmp.glob(f"{LEASE_FILE}*"):  # our own lease on the URI: not the command's
                         held.unlink()

@@ -128,8 +128,12 @@ def load_config(out: str | os.PathLike) -> SearchConfig:
     """The settings of the search in ``out``, marked for resuming.
 
     Raises:
-        RobotRayError: ``out`` holds no robot-ray search.
+        RobotRayError: ``out`` is not private to the user (a resume unpickles Tune's state from it:
+            :func:`robot_ray.io.trust.check_private_dir`), or holds no robot-ray search.
     """
+    from robot_ray.io.trust import check_private_dir
+
+    check_private_dir(out, "the search to resume")
     path = Path(out) / CONFIG_FILE
     if not path.is_file():
         raise RobotRayError(
