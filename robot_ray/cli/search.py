@@ -87,7 +87,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     check_number(budget, "--budget", minimum=1, hint="T, the distinct architectures queried per seed, e.g. 20")
     check_number(bo_rounds, "--bo-rounds", minimum=1, hint="or leave it out for T-1")
     if resume:
-        config = dataclasses.replace(load_config(resume), progress=not quiet)
+        config = resumed_config(click.get_current_context(), load_config(resume), progress=not quiet)
         check_trial_resources(config.trial_resources)
     elif _embedded_default(click.get_current_context(), data_dir, cache):
         ctx = click.get_current_context()
@@ -161,6 +161,76 @@ def _sigterm_as_interrupt():
         yield got
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+RESUME_HONOURED = {"resume", "quiet", "address", "num_cpus", "trial_cpus", "trial_gpus", "out", "wait"}
+"""Flags a resume takes; every other flag given with ``--resume`` must repeat the recorded setting."""
+RESUME_COMPARED = ("space", "dataset", "metrics", "budget", "seeds", "method", "data_dir", "cache", "objective",
+                   "bo_rounds", "init_trials", "acquisition", "repeats", "initial", "cifar_root", "train_seed")
+TRAIN_FLAGS = ("epochs", "train_batch_size", "lr", "channels", "layers", "train_subset", "val_fraction")
+
+
+def resumed_config(ctx: click.Context, recorded: SearchConfig, *, progress: bool) -> SearchConfig:
+    """The recorded settings, checked against the flags given with ``--resume``.
+
+    ``--quiet``, ``--address`` and ``--num-cpus`` are honoured, and so are ``--trial-cpus`` and
+    ``--trial-gpus`` (where trials run, not what they find); ``--out``, if given, must name the
+    resumed directory. Any other flag given must repeat the recorded setting: a differing one is
+    refused by name (:func:`robot_ray.runs.resume.check_resume_flags`), never silently ignored.
+    """
+    from robot_ray.runs.resume import check_resume_flags
+
+    params = ctx.params
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+    def flag(name: str) -> str:
+        value = params[name]
+        return "--" + name.replace("_", "-") + ("" if isinstance(value, bool) else f" {value}")
+
+    if given("out") and Path(params["out"]).expanduser().resolve() != Path(recorded.out).expanduser().resolve():
+        raise RobotRayError(f"--out {params['out']} and --resume {recorded.out} differ: a resumed search writes "
+                            "where it was started; pass one of them (or --out alone for a new search)")
+    converters = {
+        "metrics": parse_metrics, "seeds": lambda v: tuple(parse_seeds(v)),
+        "data_dir": _abs_path, "cache": _abs_path, "cifar_root": _abs_path,
+    }
+    unknown = sorted(n for n in params if given(n) and n not in {*RESUME_HONOURED, *RESUME_COMPARED, *TRAIN_FLAGS,
+                                                                 "no_ray"})
+    if unknown:  # a flag added later and not placed here: refused, never silently ignored
+        raise RobotRayError(f"--resume {recorded.out}: {', '.join(flag(n) for n in unknown)} cannot be given with "
+                            "--resume; leave it out")
+    checked = {}
+    for name in RESUME_COMPARED:
+        if given(name):
+            checked[name] = (flag(name), converters.get(name, lambda v: v)(params[name]))
+    if given("no_ray"):
+        checked["use_ray"] = ("--no-ray", not params["no_ray"])
+    train_flags = [n for n in TRAIN_FLAGS if given(n)]
+    if train_flags:
+        # only the training settings given are compared: a recorded default is not spelled out in the record
+        want = training_overrides(*(params[n] if n in train_flags else None for n in TRAIN_FLAGS))
+        have = {k: v for k, v in recorded.train.items() if k in want}
+        if "size" in want:
+            have["size"] = {k: v for k, v in dict(recorded.train.get("size") or {}).items() if k in want["size"]}
+        if have != want:
+            checked["train"] = (" ".join(flag(n) for n in train_flags), {**recorded.train, **want})
+    check_resume_flags(recorded, checked)
+    config = dataclasses.replace(recorded, progress=progress)
+    if given("trial_cpus") or given("trial_gpus"):
+        resources = dict(config.trial_resources)
+        if given("trial_cpus"):
+            resources["cpu"] = params["trial_cpus"]
+        if given("trial_gpus"):
+            resources = {k: v for k, v in resources.items() if k != "gpu"} | (
+                {"gpu": params["trial_gpus"]} if params["trial_gpus"] else {})
+        config = dataclasses.replace(config, trial_resources=resources)
+    return config
+
+
+def _abs_path(value: str) -> str:
+    return value if "://" in value else str(Path(value).expanduser().resolve())
 
 
 def check_trial_resources(resources: dict) -> None:

@@ -241,11 +241,18 @@ def prepare_search(config: SearchConfig) -> PreparedSearch:
     budget against both, and a live objective's images: so these fail before Ray starts and
     before ``out`` is created, and the search loads nothing twice.
 
+    A resume (``config.resume``) is checked first (:func:`robot_ray.runs.resume.check_resume`):
+    ``out`` is private to the user, was started with these settings and holds the state it needs.
+
     Raises:
         RobotRayError: the first problem found, naming it and the fix.
     """
     from robot_ray.cache import Manifest
 
+    if config.resume:
+        from robot_ray.runs.resume import check_resume
+
+        check_resume(config, load_config(config.out))  # load_config checks the directory's trust first
     for flag, value in (("--data-dir", config.data_dir), ("--cache", config.cache)):
         if value and "://" in str(value):
             raise RobotRayError(f"{flag} {value!r}: robot-ray search reads local paths; stage the URI down "
