@@ -25,7 +25,9 @@ not exist on object stores, so every writer of an output holds this lease instea
   so a ``kill -9``'d run resumes without waiting for the expiry.
 * **Refusal or wait**: a live lease of another writer raises :class:`RobotRayError` naming the
   holder (host, pid, since) and the fix, or, with ``wait`` seconds, polls until it is free.
-* **Release** on leaving the ``with`` block, whatever ends it (return, error, ``KeyboardInterrupt``).
+* **Release** on leaving the ``with`` block, whatever ends it (return, error, ``KeyboardInterrupt``);
+  a local output directory created only to hold the lease is removed again if it is still empty,
+  so a run refused after taking the lease (a request the cluster cannot meet) leaves no ``--out``.
 """
 
 from __future__ import annotations
@@ -111,12 +113,15 @@ class _Local:
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
+        self.made: list[Path] = []  # directories created for the lease, innermost first
 
     def _tmp(self) -> Path:
         return self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
     def create(self, data: bytes) -> bool:
+        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.made = self.made or missing
         tmp = self._tmp()
         try:
             tmp.write_bytes(data)
@@ -168,6 +173,16 @@ class _Local:
         return False
 
 
+    def tidy(self) -> None:
+        """Remove the directories made for the lease that are still empty (a refused or idle writer leaves none)."""
+        for path in self.made:
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        self.made = []
+
+
 class _Store:
     """The lease as an object (``s3://``, ``gs://``): check, write, settle, read back (no conditional put)."""
 
@@ -207,6 +222,9 @@ class _Store:
         with contextlib.suppress(FileNotFoundError):
             self.fs.delete_file(self.path)
         return True
+
+    def tidy(self) -> None:
+        """Object stores have no directories to leave behind."""
 
 
 # ---------------------------------------------------------------------------- the lease
@@ -336,6 +354,7 @@ class Lease:
                 if held is None:
                     break
                 if time.monotonic() >= deadline:
+                    self._backend.tidy()
                     raise LeaseBusy(self._busy_message(held))
                 if not told:
                     log.warning("%s %s is being written by %s: waiting up to %.0f s", self.what, self.location,
@@ -402,6 +421,7 @@ class Lease:
             if self._data is not None and not self.lost:
                 with contextlib.suppress(OSError, pa.ArrowException):
                     self._backend.remove_if(self._data)
+                    self._backend.tidy()  # an output directory made only for the lease, left empty
             self._record = self._data = None
 
     def __enter__(self) -> Lease:
