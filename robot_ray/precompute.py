@@ -447,6 +447,30 @@ def run_precompute(config: PrecomputeConfig, *, address: str | None = None, num_
     return report
 
 
+def repair_cache(out: str | os.PathLike, *, wait: float = 0.0):
+    """Rebuild the lost or damaged manifest of the cache ``out`` from its self-verifying shards.
+
+    Holds the cache's lease meanwhile; see :mod:`robot_ray.cache.repair` for what is kept, what is
+    quarantined and why. Does nothing to a cache whose manifest reads.
+
+    Returns:
+        The :class:`~robot_ray.cache.repair.RepairReport`.
+
+    Raises:
+        RobotRayError: ``out`` is not a directory, holds no shard that verifies, or another writer holds it.
+    """
+    from robot_ray.cache.repair import rebuild_manifest
+
+    directory = Path(out).expanduser()
+    if not directory.is_dir():
+        raise RobotRayError(f"--out {str(out)!r} is not a directory: --repair rebuilds the manifest of an existing cache")
+    with cache_lock(directory, wait=wait):
+        report = rebuild_manifest(directory)
+    for note in report.notes:
+        log.warning("%s: %s", directory, note)
+    return report
+
+
 def precompute(config: PrecomputeConfig | None = None, *, address: str | None = None, num_cpus: int | None = None,
                **settings: Any) -> PrecomputeReport:
     """The public entry point: ``precompute(space=..., dataset=..., metrics=[...], archs="all", out=DIR)``

@@ -236,8 +236,9 @@ class Manifest:
             if has_cache_files(directory):
                 raise RobotRayError(
                     f"metric cache {str(directory)!r} has shard files but no {MANIFEST} (deleted?): without it "
-                    "robot-ray cannot verify the shards and does not read them; restore the manifest (from the copy "
-                    "or bucket the cache came from) or precompute into a new --out directory"
+                    "robot-ray cannot verify the shards and does not read them; rebuild it from the shards with "
+                    f"`robot-ray precompute --repair --out {directory}`, restore it from the copy or bucket the "
+                    "cache came from, or precompute into a new --out directory"
                 )
             raise RobotRayError(
                 f"{str(directory)!r} is not a robot-ray metric cache (no {MANIFEST}): "
@@ -248,8 +249,9 @@ class Manifest:
         except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError, UnicodeDecodeError
             raise RobotRayError(
                 f"cannot read the manifest {str(path)!r} ({exc}): it is damaged (truncated or edited?), and robot-ray "
-                "does not read the shards without it; restore it from the copy or bucket the cache came from, or "
-                "precompute into a new --out directory"
+                "does not read the shards without it; rebuild it from the shards with "
+                f"`robot-ray precompute --repair --out {directory}`, restore it from the copy or bucket the cache "
+                "came from, or precompute into a new --out directory"
             ) from exc
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
@@ -263,8 +265,8 @@ class Manifest:
                        pool=raw.get("pool"), created=raw.get("created", _now()))
         except (ValueError, KeyError, TypeError) as exc:
             raise RobotRayError(
-                f"cannot read the manifest {str(path)!r} ({exc}): the cache is damaged; "
-                "precompute into a new --out directory"
+                f"cannot read the manifest {str(path)!r} ({exc}): the cache is damaged; rebuild the manifest with "
+                f"`robot-ray precompute --repair --out {directory}` or precompute into a new --out directory"
             ) from exc
 
 

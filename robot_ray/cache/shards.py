@@ -4,8 +4,11 @@ Columns: ``arch_id`` int64, ``arch`` string, then one float64 column per metric 
 metric is undefined), rows sorted by ``arch_id``. Every shard of a cache has the same schema, so
 ``pandas.read_parquet(CACHE)`` reads the directory as one table. The file's key-value metadata
 ``robot_ray.cache`` holds the settings, the shard index, the column meanings and the code and
-library versions that wrote it. The manifest records each file's sha256 as written
-(:attr:`Shard.sha256`); every reader here compares it before trusting the file's values.
+library versions that wrote it, and ``content_sha256``, a digest of the rows themselves
+(:func:`content_sha256`), so that a shard verifies itself without the manifest: a lost or damaged
+manifest is rebuilt from such shards (:mod:`robot_ray.cache.repair`). The manifest records each
+file's sha256 as written (:attr:`Shard.sha256`); every reader here compares it before trusting the
+file's values.
 """
 
 from __future__ import annotations
@@ -44,10 +47,36 @@ def shard_table(settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> p
     assert len(frame) == len(shard.ids), (len(frame), len(shard.ids))
     arrays = [pa.array(np.asarray(shard.ids, dtype=np.int64)), pa.array(frame["arch"].astype(str).tolist(), pa.string())]
     arrays += [pa.array(frame[m].to_numpy(dtype=np.float64)) for m in settings.metrics]
+    table = pa.Table.from_arrays(arrays, schema=shard_schema(settings))
     meta = {"format": FORMAT, "format_version": format_version(settings), "settings": settings.to_json(),
-            "shard": shard.index, "rows": len(shard.ids), "columns": COLUMNS_DOC, "versions": code_versions()}
-    schema = shard_schema(settings).with_metadata({META_KEY: json.dumps(meta).encode()})
-    return pa.Table.from_arrays(arrays, schema=schema)
+            "shard": shard.index, "rows": len(shard.ids), "columns": COLUMNS_DOC, "versions": code_versions(),
+            "content_sha256": content_sha256(table)}
+    return table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+
+
+def content_sha256(table: pa.Table) -> str:
+    """Hex sha256 of a shard's rows: each column's name, then its values in a fixed byte form.
+
+    Integers and floats as little-endian 8-byte values (every NaN as the one canonical NaN),
+    strings as their little-endian int64 UTF-8 lengths, then their bytes. Independent of how
+    Parquet encodes or compresses the file, so it is stored inside the file (key-value metadata)
+    and checked after reading it back; a changed value, row or column name changes it.
+    """
+    h = hashlib.sha256()
+    for name, column in zip(table.column_names, table.columns):
+        h.update(name.encode() + b"\0")
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            encoded = [str(v).encode() for v in column.to_pylist()]
+            h.update(np.array([len(e) for e in encoded], dtype="<i8").tobytes())
+            h.update(b"".join(encoded))
+            continue
+        values = column.to_numpy()
+        if values.dtype.kind == "f":
+            values = np.where(np.isnan(values), np.nan, values).astype("<f8")
+        else:
+            values = values.astype("<i8")
+        h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
 
 
 def write_shard(directory: str | os.PathLike, settings: CacheSettings, shard: Shard, frame: pd.DataFrame) -> Path:

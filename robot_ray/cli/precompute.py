@@ -23,9 +23,11 @@ def parse_metric_names(spec: str) -> tuple[str, ...]:
 @click.option("--space", default="nb201", show_default=True, help="nb201 or darts.")
 @click.option("--dataset", default="cifar10", show_default=True, help="cifar10, cifar100, ImageNet16-120 or digits.")
 @click.option("--data-dir", default=None, help="Shared data directory (else $ROBOT_RAY_DATA; optional for digits).")
-@click.option("--metrics", required=True, help="Comma-separated metric names, e.g. grad_norm,snip,synflow,nwot.")
-@click.option("--archs", required=True,
-              help="Arch ids: a list 1,5,9, a range 0-99, all, or sample:N[:seed] (DARTS: sample first).")
+@click.option("--metrics", default=None, help="Comma-separated metric names, e.g. grad_norm,snip,synflow,nwot "
+              "(required unless --repair alone).")
+@click.option("--archs", default=None,
+              help="Arch ids: a list 1,5,9, a range 0-99, all, or sample:N[:seed] (DARTS: sample first; required "
+                   "unless --repair alone).")
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Images in the metric batch.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batch and the weights.")
 @click.option("--out", required=True, help="Cache directory (created, or resumed/extended if it exists).")
@@ -41,15 +43,27 @@ def parse_metric_names(spec: str) -> tuple[str, ...]:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another precompute writing --out to finish (default: refuse at once).")
+@click.option("--repair", is_flag=True,
+              help="Rebuild a missing or damaged _manifest.json of --out from its self-verifying shards (shards "
+                   "that do not verify go to _quarantine/); with --metrics and --archs, then precompute as usual.")
 def precompute_command(space, dataset, data_dir, metrics, archs, batch_size, seed, out, num_actors, shard_size,
-                       cpus_per_actor, gpus_per_actor, channels, cells, address, num_cpus, quiet, wait) -> None:
+                       cpus_per_actor, gpus_per_actor, channels, cells, address, num_cpus, quiet, wait,
+                       repair) -> None:
     """Compute training-free metrics for many architectures on a Ray actor pool.
 
     Rerun the same command to resume; a cache is complete when every planned shard is written.
     """
     from robot_ray.cache.archs import parse_arch_spec
-    from robot_ray.precompute import PrecomputeConfig, run_precompute
+    from robot_ray.precompute import PrecomputeConfig, repair_cache, run_precompute
 
+    check_number(wait, "--wait", minimum=0, hint="seconds to wait for another writer of --out")
+    if repair:
+        click.echo(repair_cache(out, wait=wait).summary())
+        if metrics is None and archs is None:
+            return
+    for value, name in ((metrics, "--metrics"), (archs, "--archs")):
+        if value is None:
+            raise click.MissingParameter(param_type="option", param_hint=f"'{name}'")
     check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
     parse_arch_spec(archs)
     config = PrecomputeConfig(
