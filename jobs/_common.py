@@ -109,7 +109,7 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
                     check_private_dir(out_uri, "the run to resume")
                 if resume_output or resuming:
                     n = storage.download_dir(out_uri, tmp)
-                    for held in tmp.glob(f"{LEASE_FILE}*"):  # our own lease on the URI: not the command's
+                    for held in tmp.glob(f"*{LEASE_FILE}*"):  # our own lease on the URI: not the command's
                         held.unlink()
                     print(f"resuming from {out_uri} ({n} files)", flush=True)
             elif hit[1].rstrip("/") != out_uri.rstrip("/"):
@@ -128,7 +128,7 @@ def run(command: str, argv: list[str] | None = None, *, resume_output: bool = Fa
         try:
             if out_uri and tmp is not None:
                 try:
-                    for held in tmp.glob(f"{LEASE_FILE}*"):  # never upload a lease over the URI's
+                    for held in tmp.glob(f"*{LEASE_FILE}*"):  # never upload a lease over the URI's
                         held.unlink()
                     if lease is not None and lease.lost:
                         raise RobotRayError(f"{lease.lost}: not uploading over it")

@@ -366,7 +366,7 @@ def verify_shards(directory: Path, manifest: Manifest) -> list[str]:
 
 def _is_lock(name: str) -> bool:
     """The lease (and its temporary files) and the ``_lock`` file of robot-ray before leases."""
-    return name == LOCK or name.startswith(LEASE_FILE)
+    return name == LOCK or LEASE_FILE in name
 
 
 @contextlib.contextmanager

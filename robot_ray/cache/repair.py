@@ -163,12 +163,12 @@ def rebuild_manifest(directory: str | os.PathLike) -> RepairReport:
     damaged = root / MANIFEST
     stamp = time.strftime("%Y%m%dT%H%M%S")
     if damaged.exists():
-        os.replace(damaged, root / f"{MANIFEST}.damaged-{stamp}")
+        damaged.rename(root / f"{MANIFEST}.damaged-{stamp}")  # kept for inspection (a move, not a write)
         report.notes.append(f"kept the damaged manifest as {MANIFEST}.damaged-{stamp}")
     if bad:
         (root / QUARANTINE).mkdir(exist_ok=True)
         for path, why in bad.items():
-            os.replace(path, root / QUARANTINE / path.name)
+            path.rename(root / QUARANTINE / path.name)
             report.quarantined[path.name] = why
     manifest = Manifest(settings, shards=shards, pool=pool)
     manifest.runs.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": "repair",

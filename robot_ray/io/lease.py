@@ -51,6 +51,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from robot_ray.errors import RobotRayError
+from robot_ray.io.atomic import atomic_write_bytes
 from robot_ray.io.storage import resolve
 
 log = logging.getLogger(__name__)
@@ -150,18 +151,13 @@ class _Local:
             return None
 
     def replace(self, data: bytes) -> None:
-        tmp = self._tmp()
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write_bytes(self.path, data)
 
     def remove_if(self, old: bytes) -> bool:
         """Delete the lease only if it still holds ``old``: moved aside first, put back if it changed."""
         aside = self.path.with_name(f"{self.path.name}.old-{uuid.uuid4().hex[:8]}")
         try:
-            os.rename(self.path, aside)
+            self.path.rename(aside)  # a move, not a write: only one of several removers gets the file
         except FileNotFoundError:
             return True
         if aside.read_bytes() == old:
