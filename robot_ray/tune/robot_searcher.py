@@ -4,7 +4,8 @@ Put it in your own ``tune.Tuner`` and each suggestion is an architecture to eval
 ``{"arch": <canonical string>, "arch_id": int, "weights": {metric: w}, "stage": "explore" |
 "exploit", ...}``. The searcher runs RoBoT's two stages and its budget itself:
 
-1. **Explore** (BO): :class:`~robot_ray.tune.weight_bo.WeightBO` proposes a weight vector w,
+1. **Explore** (BO): the BO engine (:class:`~robot_ray.algorithm.weight_gp.WeightGP` by default,
+   or :class:`~robot_ray.tune.weight_bo.WeightBO` on Ax) proposes a weight vector w,
    the searcher takes the architecture a(w) maximising w·X over the normalised metric matrix X,
    and a trial evaluates it. A proposal whose a(w) is already known is answered from memory
    (free, never a trial) and, with ``repeats="novel"`` (default), replaced under the same GP by
@@ -50,6 +51,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 from robot_ray.algorithm.induced import (
     InducedArchs, candidate_weights, fingerprint, one_hot_weights, sobol_weights,
 )
+from robot_ray.algorithm.weight_gp import WeightGP
 from robot_ray.algorithm.weights import explore_arch, greedy_candidates, weight_vector
 from robot_ray.errors import RobotRayError
 from robot_ray.io.state import check_version
@@ -60,7 +62,10 @@ from robot_ray.tune.weight_bo import UCB_BETA, WeightBO
 
 logger = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+ENGINES = {"gp": WeightGP, "ax": WeightBO}
+"""BO engines of the weights: ``gp`` (scikit-learn GP, acquisition over a finite candidate set,
+milliseconds per proposal) and ``ax`` (Ax's BoTorch GP, about 0.3 s per proposal)."""
 REPEATS = ("novel", "keep")
 STOPPED = ("ignore", "observe")
 RESERVED = ("arch", "arch_id", "weights", "stage", "proposal")
@@ -101,7 +106,8 @@ class RoBoTSearcher(JsonStateSearcher):
         bo_rounds: BO proposals, repeats answered from memory included (default T-1).
         init_trials: proposals before the GP (the corners count toward it).
         initial: ``"corners"`` (each metric alone first) or ``"sobol"`` (the paper's start).
-        acquisition: ``"ucb"`` (GP-UCB, the paper) or ``"logei"`` (Ax's qLogNEI).
+        acquisition: ``"ucb"`` (GP-UCB, the paper) or ``"logei"`` (log expected improvement;
+            Ax's qLogNEI with ``engine="ax"``).
         repeats: ``"novel"`` replaces a proposal inducing a known architecture by one inducing a
             new one; ``"keep"`` is the paper's rule (the repeat uses its round, answered free).
         points_to_evaluate: architectures (strings, ids, or dicts with ``"arch"``/``"arch_id"``)
@@ -115,6 +121,9 @@ class RoBoTSearcher(JsonStateSearcher):
         candidates: weight vectors screened when replacing a repeat (capped on large pools).
         bounds: the range of every weight.
         ucb_beta: GP-UCB's beta.
+        engine: the BO engine: ``"gp"`` (scikit-learn GP, the acquisition maximised over a finite
+            candidate set: milliseconds per proposal) or ``"ax"`` (Ax's BoTorch GP and
+            optimiser: about 0.3 s per proposal, Ax's acquisitions).
 
     Raises:
         RobotRayError: a budget outside 1..pool size, unknown options or architectures.
@@ -157,6 +166,7 @@ class RoBoTSearcher(JsonStateSearcher):
         candidates: int = 1024,
         bounds: tuple[float, float] = (-1.0, 1.0),
         ucb_beta: float = UCB_BETA,
+        engine: str = "gp",
     ) -> None:
         super().__init__(metric=metric, mode=mode)
         if not isinstance(metrics, MetricMatrix):
@@ -177,9 +187,11 @@ class RoBoTSearcher(JsonStateSearcher):
             raise RobotRayError(f"unknown repeat rule {repeats!r}; choose one of {', '.join(REPEATS)}")
         if stopped_trials not in STOPPED:
             raise RobotRayError(f"unknown stopped_trials {stopped_trials!r}; choose one of {', '.join(STOPPED)}")
-        # validated now (mode may still come from Tune: the client is built at the first suggest)
-        WeightBO(metrics.names, seed=seed, init_trials=init_trials, initial=initial, bounds=bounds,
-                 acquisition=acquisition, ucb_beta=ucb_beta)
+        if engine not in ENGINES:
+            raise RobotRayError(f"unknown BO engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        # validated now (mode may still come from Tune: the engine is built at the first suggest)
+        ENGINES[engine](metrics.names, seed=seed, init_trials=init_trials, initial=initial, bounds=bounds,
+                        acquisition=acquisition, ucb_beta=ucb_beta)
         self._set_matrix(metrics)
         self.budget = budget
         self.rounds = rounds
@@ -192,9 +204,10 @@ class RoBoTSearcher(JsonStateSearcher):
         if bo_concurrency is not None and _as_int(bo_concurrency, "bo_concurrency") < 1:
             raise RobotRayError(f"bo_concurrency must be at least 1, got {bo_concurrency}")
         self.bo_concurrency = bo_concurrency
-        self._bo_options = {"init_trials": int(init_trials), "initial": initial, "bounds": [float(b) for b in bounds],
-                            "acquisition": acquisition, "ucb_beta": float(ucb_beta)}
-        self._bo: WeightBO | None = None
+        self._bo_options = {"engine": engine, "init_trials": int(init_trials), "initial": initial,
+                            "bounds": [float(b) for b in bounds], "acquisition": acquisition,
+                            "ucb_beta": float(ucb_beta)}
+        self._bo: WeightGP | WeightBO | None = None
         self._evals: dict[int, Evaluation] = {}
         self._by_trial: dict[str, int] = {}
         self._waiting: dict[int, list[list]] = {}  # running arch -> [[ax index, proposal, weights]] of its repeats
@@ -481,10 +494,14 @@ class RoBoTSearcher(JsonStateSearcher):
             if self._bo is not None:
                 self._sync_given()
 
+    def _new_bo(self) -> WeightGP | WeightBO:
+        options = dict(self._bo_options)
+        engine = ENGINES[options.pop("engine")]
+        return engine(self.names, seed=self.seed, mode=self._mode, **{**options, "bounds": tuple(options["bounds"])})
+
     def _ensure_bo(self) -> None:
         if self._bo is None:
-            self._bo = WeightBO(self.names, seed=self.seed, mode=self._mode, **{
-                **self._bo_options, "bounds": tuple(self._bo_options["bounds"])})
+            self._bo = self._new_bo()
             self._sync_given()
 
     def _sync_given(self) -> None:
@@ -589,7 +606,7 @@ class RoBoTSearcher(JsonStateSearcher):
             "max_t": self.max_t,
             "candidates": self.candidates,
             "bo_options": self._bo_options,
-            "ax_client": None if self._bo is None else self._bo.snapshot(),
+            "bo": None if self._bo is None else self._bo.snapshot(),
             "evals": [asdict(e) for e in self._evals.values()],
             "by_trial": self._by_trial,
             "waiting": {str(k): v for k, v in self._waiting.items()},
@@ -605,7 +622,9 @@ class RoBoTSearcher(JsonStateSearcher):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        check_version(state, kind="RoBoTSearcher state", supported=[STATE_VERSION], hint="start a new search")
+        check_version(state, kind="RoBoTSearcher state", supported=[1, STATE_VERSION], hint="start a new search")
+        if state["version"] == 1:  # before the GP engine: Ax was the only one
+            state = {**state, "bo": state["ax_client"], "bo_options": {"engine": "ax", **state["bo_options"]}}
         self._source_json = state["source"]
         self._expected_fingerprint = state["fingerprint"]
         current = getattr(self, "_matrix", None)
@@ -624,10 +643,9 @@ class RoBoTSearcher(JsonStateSearcher):
         self.candidates = int(state["candidates"])
         self._bo_options = dict(state["bo_options"])
         self._bo = None
-        if state["ax_client"] is not None:
-            self._bo = WeightBO(self.names, seed=self.seed, mode=self._mode,
-                                **{**self._bo_options, "bounds": tuple(self._bo_options["bounds"])})
-            self._bo.load_snapshot(state["ax_client"])
+        if state["bo"] is not None:
+            self._bo = self._new_bo()
+            self._bo.load_snapshot(state["bo"])
         self._evals = {int(e["arch_id"]): Evaluation(**e) for e in state["evals"]}
         self._by_trial = {str(k): int(v) for k, v in state["by_trial"].items()}
         self._waiting = {int(k): v for k, v in state["waiting"].items()}

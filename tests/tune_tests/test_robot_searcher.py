@@ -232,11 +232,12 @@ def test_only_a_finished_trial_is_an_observation(bench, metrics):
     assert s.suggest("e") is not None
 
 
-def test_live_searcher_matches_one_restored_every_round(bench, metrics100, tmp_path):
+@pytest.mark.parametrize("engine", ["gp", "ax"])
+def test_live_searcher_matches_one_restored_every_round(bench, metrics100, tmp_path, engine):
     """The GP is refit from the data alone each round, so a searcher saved and restored before
     every round proposes exactly what a live one does (what Tuner.restore relies on)."""
-    live = RoBoTSearcher(metrics100, 14, 12, metric="value", mode="max")
-    hopping = RoBoTSearcher(metrics100, 14, 12, metric="value", mode="max")
+    live = RoBoTSearcher(metrics100, 14, 12, metric="value", mode="max", engine=engine)
+    hopping = RoBoTSearcher(metrics100, 14, 12, metric="value", mode="max", engine=engine)
     for i in range(14):
         a, b = live.suggest(f"t{i}"), hopping.suggest(f"t{i}")
         assert a == b, f"round {i}"
