@@ -368,7 +368,7 @@ class Lease:
     def _busy_message(self, held: dict[str, Any]) -> str:
         expires = held.get("expires") or _iso(float(held["expires_unix"]))
         same = held.get("owner", {}).get("pid") == os.getpid() and held["owner"].get("node") == _node()
-        who = "this same process (another writer in it)" if same else describe_owner(held)
+        who = describe_owner(held) + (" (this same process: another writer in it)" if same else "")
         return (f"{self.what} {self.location} is being written by {who} (lease renewed {held.get('heartbeat')}, "
                 f"expires {expires} unless renewed): two writers would lose each other's data; wait for it to "
                 f"finish{', ' + self.hint if self.hint else ''}")

@@ -285,3 +285,28 @@ def test_a_second_ray_job_writing_one_output_uri_is_refused(tmp_path, capsys):
     assert code == 2, err
     assert "precompute output" in err and f"pid {holder.proc.pid}" in err and "or write to another --out" in err
     assert not bucket.exists() or not list(bucket.iterdir()), "nothing was uploaded over the first job's output"
+
+
+def test_the_object_store_protocol_check_write_settle_read_back(tmp_path, monkeypatch, caplog):
+    """s3:// and gs:// go through _Store (no conditional write in pyarrow.fs); exercised here on a local pyarrow fs."""
+    import pyarrow.fs as pafs
+
+    from robot_ray.io import lease as lease_module
+
+    monkeypatch.setattr(lease_module, "SETTLE_S", 0.05)
+    monkeypatch.setattr(lease_module, "_backend",
+                        lambda location: lease_module._Store(pafs.LocalFileSystem(), f"{location}/{LEASE_FILE}"))
+    with Lease(str(tmp_path), what="bucket output") as first:
+        with pytest.raises(LeaseBusy, match=f"pid {os.getpid()}"):
+            Lease(str(tmp_path), what="bucket output").acquire()
+        assert read_lease(tmp_path)["owner"]["uuid"] == first.uuid
+    assert not (tmp_path / LEASE_FILE).exists()
+
+    old = time.time() - 600
+    (tmp_path / LEASE_FILE).write_text(json.dumps({
+        "format": "robot-ray-lease", "version": 1, "owner": {"host": "node-7", "pid": 4242, "uuid": "f" * 32},
+        "acquired": "then", "heartbeat": "then", "expires_unix": old}))
+    with caplog.at_level(logging.WARNING, logger="robot_ray.io.lease"):
+        with Lease(str(tmp_path), what="bucket output"):
+            pass
+    assert "taking over the lease of host node-7, pid 4242" in caplog.text

@@ -171,3 +171,38 @@ def test_precompute_without_metrics_or_archs_and_without_repair_is_a_usage_error
     result = CliRunner().invoke(main, ["precompute", "--archs", "0-3", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "Missing option '--metrics'" in result.output
     assert not (tmp_path / "c").exists()
+
+
+def _darts_cache(out) -> None:
+    """A DARTS cache: a pool of 10 sampled genotypes and two shards of its rows 0..7."""
+    from robot_ray.cache import CacheSettings
+    from robot_ray.io.atomic import atomic_write_parquet
+    from robot_ray.spaces.darts import codes_to_frame, sample_codes, strings
+
+    codes = sample_codes(np.random.default_rng(0), 10)
+    out.mkdir()
+    atomic_write_parquet(out / "_pool.parquet", codes_to_frame(codes))
+    settings = CacheSettings("darts", "cifar10", ("synflow",), 16, 0, {"channels": 4, "layers": 3}, "pool")
+    manifest = Manifest(settings, pool={"file": "_pool.parquet", "rows": 10})
+    for shard in manifest.plan(range(8), 4):
+        write_shard(out, settings, shard, pd.DataFrame({"arch": strings(codes[shard.ids]),
+                                                        "synflow": _values(shard.ids)}))
+        shard.complete = True
+    manifest.save(out)
+
+
+def test_a_darts_cache_is_rebuilt_with_its_pool_and_refused_without_it(tmp_path):
+    out = tmp_path / "c"
+    _darts_cache(out)
+    before = read_cache_table(out)
+    (out / "_manifest.json").unlink()
+    report = rebuild_manifest(out)
+    assert report.kept == ["shard-000000.parquet", "shard-000001.parquet"] and not report.quarantined
+    assert Manifest.load(out).pool == {"file": "_pool.parquet", "rows": 10}
+    pd.testing.assert_frame_equal(read_cache_table(out), before)
+
+    (out / "_manifest.json").unlink()
+    (out / "_pool.parquet").unlink()
+    with pytest.raises(RobotRayError, match="its _pool.parquet is missing or unreadable"):
+        rebuild_manifest(out)
+    assert sorted(p.name for p in out.iterdir()) == ["shard-000000.parquet", "shard-000001.parquet"]
