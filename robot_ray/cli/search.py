@@ -13,6 +13,7 @@ import click
 from robot_ray.cli import main
 from robot_ray.cli.checks import check_number, check_output_location, parse_seeds
 from robot_ray.errors import RobotRayError, RunInterrupted
+from robot_ray.io.lease import Lease
 from robot_ray.networks import check_size
 from robot_ray.runs.search import (
     METHODS, SearchConfig, format_run_line, format_summary, load_config, output_lease, prepare_search, run_search,
@@ -316,8 +317,9 @@ def _run_embedded(out: str | None, quiet: bool, address: str | None, num_cpus: i
         "(NB201 cells, metrics and training on the digits set bundled with scikit-learn)", err=True,
     )
     config = DemoConfig(out=out or DemoConfig.out, progress=not quiet, **overrides)
-    connect(address=address, num_cpus=num_cpus)
-    summary = run_demo(config)
+    with Lease(config.out, what="search output", hint="or pass another --out"):  # one writer per --out
+        connect(address=address, num_cpus=num_cpus)
+        summary = run_demo(config)
     run = summary["runs"][0]
     click.echo(f"found arch {run['best_arch']} (product index {run['best_arch_id']})")
     click.echo(
