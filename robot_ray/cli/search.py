@@ -47,12 +47,18 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
 @click.option("--bo-rounds", type=int, default=None, help="BO proposals per seed (default T-1, as in the paper).")
 @click.option("--init-trials", type=int, default=1, show_default=True, help="Quasi-random proposals before the GP.")
 @click.option("--acquisition", type=click.Choice(["ucb", "logei"]), default="ucb", show_default=True,
-              help="BO acquisition: GP-UCB as the paper, or Ax's qLogNEI.")
+              help="BO acquisition: GP-UCB as the paper, or log expected improvement.")
+@click.option("--engine", type=click.Choice(["gp", "ax"]), default="gp", show_default=True,
+              help="BO engine of the weights: a light scikit-learn GP (milliseconds per proposal) or Ax's "
+                   "BoTorch GP (~0.3 s per proposal).")
 @click.option("--repeats", type=click.Choice(["novel", "keep"]), default="novel", show_default=True,
               help="A BO proposal that repeats a queried architecture: replace it by the best-UCB weights "
                    "inducing a new one (novel), or evaluate the repeat for free as the paper does (keep).")
 @click.option("--initial", type=click.Choice(["corners", "sobol"]), default="corners", show_default=True,
               help="BO's first proposals: each metric alone (one-hot weights), or quasi-random as the paper.")
+@click.option("--table-trials", type=click.Choice(["seed", "query"]), default="seed", show_default=True,
+              help="On Ray, a table search's Tune trials: one per seed (its whole search), or one per queried "
+                   "architecture, as a live search runs.")
 @click.option("--no-ray", is_flag=True, help="RoBoT in a plain loop in this process (the reference for the Ray path).")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all).")
@@ -76,7 +82,7 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
               help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
-                   init_trials, acquisition, repeats, initial, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
+                   init_trials, acquisition, repeats, initial, engine, table_trials, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
                    train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
                    resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
@@ -104,7 +110,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
             space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
             seeds=tuple(parse_seeds(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
             objective=objective, bo_rounds=bo_rounds, init_trials=init_trials, acquisition=acquisition, repeats=repeats,
-            initial=initial,
+            initial=initial, engine=engine, table_trials=table_trials,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
         )
@@ -167,7 +173,8 @@ def _sigterm_as_interrupt():
 RESUME_HONOURED = {"resume", "quiet", "address", "num_cpus", "trial_cpus", "trial_gpus", "out", "wait"}
 """Flags a resume takes; every other flag given with ``--resume`` must repeat the recorded setting."""
 RESUME_COMPARED = ("space", "dataset", "metrics", "budget", "seeds", "method", "data_dir", "cache", "objective",
-                   "bo_rounds", "init_trials", "acquisition", "repeats", "initial", "cifar_root", "train_seed")
+                   "bo_rounds", "init_trials", "acquisition", "repeats", "initial", "engine", "table_trials", "cifar_root",
+                   "train_seed")
 TRAIN_FLAGS = ("epochs", "train_batch_size", "lr", "channels", "layers", "train_subset", "val_fraction")
 
 

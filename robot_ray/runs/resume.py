@@ -36,7 +36,7 @@ CONFIG_FILE = "search_config.json"  # robot_ray.runs.search.CONFIG_FILE
 
 RESULT_SETTINGS = (
     "space", "dataset", "method", "objective", "metrics", "budget", "seeds", "bo_rounds", "init_trials",
-    "acquisition", "repeats", "initial", "use_ray", "per_seed_concurrency", "method_options", "train",
+    "acquisition", "repeats", "initial", "engine", "use_ray", "table_trials", "per_seed_concurrency", "method_options", "train",
     "train_seed", "data_dir", "cache", "cifar_root",
 )
 """The settings a resume must not change: they decide the search's result (``out``, ``progress``,
@@ -101,6 +101,8 @@ def check_resume_state(config: SearchConfig) -> None:
     """
     if config.method != "robot" or not config.use_ray:
         return  # the plain loop and the baselines recompute from the recorded settings
+    if config.objective != "live" and getattr(config, "table_trials", "seed") == "seed":
+        return  # a trial per seed: finished seeds are in Tune's results, the others rerun whole
     exp_dir = Path(config.out).joinpath(*TUNE_EXPERIMENT)
     experiments = sorted(glob.glob(str(exp_dir / "experiment_state-*.json")))
     if not experiments:

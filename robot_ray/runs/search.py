@@ -55,8 +55,10 @@ class SearchConfig:
     acquisition: str = "ucb"
     repeats: str = "novel"  # "novel" (replace repeated proposals) or "keep" (the paper's rule)
     initial: str = "corners"  # "corners" (each metric alone first) or "sobol" (the paper)
+    engine: str = "gp"  # the BO engine: "gp" (light, the default) or "ax"
     use_ray: bool = True
     per_seed_concurrency: int = 1
+    table_trials: str = "seed"  # on Ray, a table search's Tune trials: one per "seed" or one per "query"
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
     resume: bool = False
     progress: bool = True
@@ -75,6 +77,10 @@ class SearchConfig:
                 object.__setattr__(self, key, str(Path(value).expanduser().resolve()))
         if self.method not in METHODS:
             raise RobotRayError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.engine not in ("gp", "ax"):
+            raise RobotRayError(f"unknown BO engine {self.engine!r}; choose gp or ax")
+        if self.table_trials not in ("seed", "query"):
+            raise RobotRayError(f"unknown table_trials {self.table_trials!r}; choose seed or query")
         if self.objective not in OBJECTIVES:
             raise RobotRayError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
         if self.objective == LIVE:
@@ -207,11 +213,12 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
         settings = RobotSettings(
             budget=config.budget, bo_rounds=config.bo_rounds, init_trials=config.init_trials,
             acquisition=config.acquisition, repeats=config.repeats, initial=config.initial,
-            bo_concurrency=config.per_seed_concurrency,
+            bo_concurrency=config.per_seed_concurrency, engine=config.engine,
         )
         return run_robot(
             benchmark, metrics, list(config.seeds), settings, objective=objective, use_ray=config.use_ray,
-            tune_settings=TuneSettings(trial_resources=dict(config.trial_resources)), out_dir=config.out,
+            tune_settings=TuneSettings(trial_resources=dict(config.trial_resources), table_trials=config.table_trials),
+            out_dir=config.out,
             resume=config.resume, progress=config.progress,
         )
     from robot_ray.baselines import METHODS as BASELINE_FNS

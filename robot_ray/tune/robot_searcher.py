@@ -16,8 +16,8 @@ Put it in your own ``tune.Tuner`` and each suggestion is an architecture to eval
    architectures under the best weight vector (highest value; the later proposal wins a tie)
    until ``budget`` distinct architectures were given to trials; then ``FINISHED``.
 
-Concurrency: any ``max_concurrent_trials`` (the searcher limits itself); Ax sees running
-trials as pending points. ``suggest`` returns ``None`` ("not now") while Ax needs a running
+Concurrency: any ``max_concurrent_trials`` (the searcher limits itself); the BO engine sees
+running trials as pending points. ``suggest`` returns ``None`` ("not now") while Ax needs a running
 trial's result, or while BO trials run at the switch to the greedy stage; it never raises for
 a backend condition.
 
@@ -29,7 +29,7 @@ stops even a trial that reached its ``max_t``: pass the same ``max_t`` so such a
 as finished; pass ``stopped_trials="observe"`` when your trials end through
 ``RunConfig(stop=...)`` by design.
 
-State: ``get_state`` is a versioned JSON dict (the Ax client's JSON snapshot included) and
+State: ``get_state`` is a versioned JSON dict (the BO engine's JSON snapshot included) and
 references the metric matrix by its :class:`~robot_ray.metric_sources.MetricSource` and
 content fingerprint, not by value, so ``Tuner.restore(path, trainable=...)`` in a fresh
 process reloads it and refuses a changed one. A matrix built in memory (no source) travels
@@ -460,7 +460,7 @@ class RoBoTSearcher(JsonStateSearcher):
                 "if your trials end through RunConfig(stop=...) by design, pass stopped_trials='observe'", stops)
 
     def _settle(self, evaluation: Evaluation, how: str, reason: str | None) -> None:
-        """Tell Ax the outcome of an evaluation and of the repeats that waited on it."""
+        """Tell the BO engine the outcome of an evaluation and of the repeats that waited on it."""
         entries = []
         if evaluation.ax_index is not None:
             rank = -1 if evaluation.proposal is None else evaluation.proposal

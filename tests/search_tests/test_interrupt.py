@@ -28,12 +28,21 @@ def _done(exp) -> int:
     return sum(1 for c in state["children"].values() for e in c["evals"] if e["status"] == "done")
 
 
+def _finished_trials(exp) -> int:
+    """Trials Tune's newest experiment checkpoint records as finished (seed trials: finished seeds)."""
+    files = sorted(exp.glob("experiment_state-*.json"))
+    try:
+        return files[-1].read_text().count('\\"status\\": \\"TERMINATED\\"')
+    except (IndexError, OSError):
+        return 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_without_a_result_and_resume_finishes(data_dir, tmp_path, signum, code):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
-           "--budget", "10", "--seeds", "10-11", "--out", str(out), "--quiet", "--num-cpus", "2"]
+           "--budget", "10", "--seeds", "10-11", "--out", str(out), "--quiet", "--num-cpus", "2", "--table-trials", "query"]
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
@@ -51,6 +60,35 @@ def test_signal_stops_without_a_result_and_resume_finishes(data_dir, tmp_path, s
     plain = tmp_path / "plain"
     again = CliRunner().invoke(main, ["search", "--data-dir", str(data_dir), "--metrics", METRICS, "--budget", "10",
                                       "--seeds", "10-11", "--out", str(plain), "--quiet", "--no-ray"])
+    assert again.exit_code == 0, again.output
+    got, want = (pd.read_parquet(d / "trajectory.parquet") for d in (out, plain))
+    assert got[["seed", "query", "arch_id", "stage"]].equals(want[["seed", "query", "arch_id", "stage"]])
+
+
+@pytest.mark.slow
+def test_seed_trials_interrupted_resume_to_the_same_answer(data_dir, tmp_path):
+    """On a table each Tune trial is one seed's whole search: SIGINT after some seeds finished,
+    then --resume reruns only the unfinished ones and gives the plain loop's trajectories."""
+    out = tmp_path / "run"
+    seeds = "0-39"
+    cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
+           "--budget", "20", "--seeds", seeds, "--out", str(out), "--quiet", "--num-cpus", "2"]
+    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while _finished_trials(out / "tune" / "robot") < 2 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the search finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert not (out / "summary.json").exists()
+
+    result = CliRunner().invoke(main, ["search", "--resume", str(out), "--quiet", "--num-cpus", "2"])
+    assert result.exit_code == 0, result.output
+    plain = tmp_path / "plain"
+    again = CliRunner().invoke(main, ["search", "--data-dir", str(data_dir), "--metrics", METRICS, "--budget", "20",
+                                      "--seeds", seeds, "--out", str(plain), "--quiet", "--no-ray"])
     assert again.exit_code == 0, again.output
     got, want = (pd.read_parquet(d / "trajectory.parquet") for d in (out, plain))
     assert got[["seed", "query", "arch_id", "stage"]].equals(want[["seed", "query", "arch_id", "stage"]])

@@ -44,7 +44,7 @@ def test_killed_search_resumes_to_the_uninterrupted_result(data_dir, tmp_path):
     exp_dir = out / TUNE_DIR / EXPERIMENT
     cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
            "--budget", str(BUDGET), "--seeds", f"{SEEDS[0]}-{SEEDS[-1]}", "--out", str(out), "--quiet",
-           "--num-cpus", "2"]
+           "--num-cpus", "2", "--table-trials", "query"]
     # Tune checkpoints the experiment (searcher state included) every 10 s at least by default,
     # longer than this whole search on a table: every second here, so a checkpoint lands mid-search
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}

@@ -46,7 +46,8 @@ def _private(path: Path) -> Path:
 
 def _fake_run(out: Path, *, use_ray: bool = True, seeds=(10, 11), budget: int = 8) -> SearchConfig:
     """A recorded search with a checkpointed Tune experiment (state files as Tune and robot-ray name them)."""
-    config = SearchConfig(out=str(_private(out)), seeds=seeds, budget=budget, use_ray=use_ray)
+    config = SearchConfig(out=str(_private(out)), seeds=seeds, budget=budget, use_ray=use_ray,
+                          table_trials="query")  # a trial per query: the fan-out searcher's state beside it
     save_config(config)
     exp = out / "tune" / "robot"
     exp.mkdir(parents=True)

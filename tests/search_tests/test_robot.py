@@ -16,7 +16,7 @@ from robot_ray.algorithm.weights import greedy_candidates
 from robot_ray.benchmarks import get_benchmark
 from robot_ray.metric_sources import load_metrics
 from robot_ray.metrics.matrix import read_metric_table
-from robot_ray.runs.robot import EXPERIMENT, TUNE_DIR, RobotSettings, robot_runner, run_robot
+from robot_ray.runs.robot import EXPERIMENT, TUNE_DIR, RobotSettings, TuneSettings, robot_runner, run_robot
 from robot_ray.tune.robot_searcher import RoBoTSearcher
 
 METRICS = ["synflow", "snip", "nwot", "zen"]
@@ -38,12 +38,12 @@ def test_duplicate_proposal_spends_no_budget(data_dir, bench):
     b, new_b = ledger.query(9930, stage="explore")
     assert new_a and not new_b and a == b and ledger.spent == 1
 
-    # seed 12 on CIFAR-100 with the paper's rule (keep) and start (sobol): GP-UCB re-proposes one
-    # architecture over and over; each repeat is answered from memory, never a trial, never spent
+    # seed 8 on CIFAR-100 with the paper's rule (keep) and start (sobol): GP-UCB re-proposes known
+    # architectures (T0 4 of 7 proposals); each repeat is answered from memory, never a trial, never spent
     bench100 = get_benchmark("nb201", "cifar100", data_dir)
     metrics100 = load_metrics("nb201", METRICS, dataset="cifar100", data_dir=data_dir)
     budget = 8
-    s = RoBoTSearcher(metrics100, budget, 12, metric="value", mode="max", repeats="keep", initial="sobol")
+    s = RoBoTSearcher(metrics100, budget, 8, metric="value", mode="max", repeats="keep", initial="sobol")
     suggested = []
     while (config := s.suggest(f"t{len(suggested)}")) != Searcher.FINISHED:
         assert config is not None, "a sequential run never has to wait"
@@ -87,9 +87,11 @@ def test_budget_larger_than_pool_is_refused(bench):
         robot_runner(bench, 6, 0, metrics=small)
 
 
-def test_ray_path_equals_plain_loop(bench, matrix, ray_session, tmp_path):
+@pytest.mark.parametrize("table_trials", ["seed", "query"])
+def test_ray_path_equals_plain_loop(bench, matrix, ray_session, tmp_path, table_trials):
     settings = RobotSettings(budget=6, init_trials=2)
-    ray_runs = run_robot(bench, matrix, [10, 11], settings, use_ray=True, out_dir=tmp_path, progress=False)
+    ray_runs = run_robot(bench, matrix, [10, 11], settings, use_ray=True, out_dir=tmp_path, progress=False,
+                         tune_settings=TuneSettings(table_trials=table_trials))
     plain_runs = run_robot(bench, matrix, [10, 11], settings, use_ray=False)
     assert [r.seed for r in ray_runs] == [r.seed for r in plain_runs] == [10, 11]
     for run, plain in zip(ray_runs, plain_runs):
@@ -98,6 +100,10 @@ def test_ray_path_equals_plain_loop(bench, matrix, ray_session, tmp_path):
         assert run.t0 == plain.t0
         assert run.best_weights == pytest.approx(plain.best_weights)
         assert plain.ledger.rows() == robot_runner(bench, 6, run.seed, metrics=matrix, init_trials=2).ledger.rows()
+    if table_trials == "seed":  # a trial per seed, each reporting its searcher's state
+        results = glob.glob(str(tmp_path / TUNE_DIR / EXPERIMENT / "seed_trial_*" / "result.json"))
+        assert len(results) == 2
+        return
     states = glob.glob(str(tmp_path / TUNE_DIR / EXPERIMENT / "searcher-state-*.pkl"))
     assert states, "the Tune experiment wrote no searcher state"
     saved = json.loads(open(sorted(states)[-1]).read())  # JSON despite the suffix
