@@ -39,6 +39,9 @@ class DemoConfig:
     cells: int = 1
     batch_size: int = 64
     trial_cpus: float = 1.0
+    bo_concurrency: int | str = "auto"
+    """BO trainings at once; "auto": as many as Ray's CPUs hold trials (the GP conditions each new
+    proposal on the running ones, so they spread out); 1: the paper's sequential BO."""
     progress: bool = True
 
 
@@ -70,7 +73,9 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         size={"channels": config.channels, "cells": config.cells},
     )
     runs = run_robot(
-        bench, matrix, [config.seed], RobotSettings(budget=config.budget), objective=objective, out_dir=out,
+        bench, matrix, [config.seed], RobotSettings(budget=config.budget, bo_concurrency=config.bo_concurrency),
+        objective=objective,
+        out_dir=out,
         tune_settings=TuneSettings(trial_resources={"cpu": config.trial_cpus}), progress=config.progress,
     )
     summary = write_results(
@@ -83,3 +88,4 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     summary["report_files"] = [str(p) for p in figures]
     summary["wall_time_s"] = time.time() - started
     return summary
+

@@ -23,6 +23,7 @@ answer, in seconds). A run stopped by SIGINT/SIGTERM raises
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import math
@@ -55,10 +56,15 @@ class RobotSettings:
     acquisition: str = "ucb"
     repeats: str = "novel"
     initial: str = "corners"
-    bo_concurrency: int | None = 1
+    bo_concurrency: int | str | None = 1
+    """BO trials of a seed in flight: 1 (the paper's sequential BO), a number, None (no limit of
+    the searcher's own) or ``"auto"``: as many as the Ray cluster runs trials of this search at
+    once (live training, where a trial takes minutes and the GP spreads pending proposals)."""
     engine: str = "gp"
 
     def searcher(self, metrics: MetricMatrix, seed: int) -> RoBoTSearcher:
+        if self.bo_concurrency == "auto":
+            raise RobotRayError("bo_concurrency='auto' is resolved by run_robot on Ray; give a number here")
         return RoBoTSearcher(
             metrics, self.budget, seed, metric="value", mode="max", bo_rounds=self.bo_rounds,
             init_trials=self.init_trials, acquisition=self.acquisition, repeats=self.repeats,
@@ -118,6 +124,9 @@ def run_robot(
     if not seeds:
         raise RobotRayError("no seeds given: pass at least one seed")
     evaluate = objective or benchmark.query
+    if settings.bo_concurrency == "auto":  # the plain loop runs one trial at a time anyway
+        slots = trial_slots((tune_settings or TuneSettings()).trial_resources) if use_ray else 1
+        settings = dataclasses.replace(settings, bo_concurrency=slots)
     if not use_ray:
         searchers = {s: settings.searcher(metrics, s) for s in seeds}
         from robot_ray.runs.drive import drive
@@ -135,6 +144,20 @@ def run_robot(
     fanout = _run_on_tune(benchmark, metrics, seeds, settings, ts,
                           objective=objective, out_dir=Path(out_dir), resume=resume, progress=progress)
     return [result_of(fanout.children[s], benchmark, s) for s in seeds]
+
+
+def trial_slots(resources: dict) -> int:
+    """How many trials asking ``resources`` (``{"cpu": c, "gpu": g}``) the Ray cluster runs at once."""
+    import ray
+
+    if not ray.is_initialized():
+        from robot_ray.cluster import connect
+
+        connect()
+    total = ray.cluster_resources()
+    names = {"cpu": "CPU", "gpu": "GPU"}
+    fits = [total.get(names.get(key, key), 0.0) // float(need) for key, need in resources.items() if float(need) > 0]
+    return max(1, int(min(fits))) if fits else 1
 
 
 def seed_trial(config: dict[str, Any], *, benchmark: Benchmark, metrics: MetricMatrix,

@@ -57,7 +57,7 @@ class SearchConfig:
     initial: str = "corners"  # "corners" (each metric alone first) or "sobol" (the paper)
     engine: str = "gp"  # the BO engine: "gp" (light, the default) or "ax"
     use_ray: bool = True
-    per_seed_concurrency: int = 1
+    per_seed_concurrency: int | None = None  # BO trials of a seed in flight; None: 1 on a table, "auto" live
     table_trials: str = "seed"  # on Ray, a table search's Tune trials: one per "seed" or one per "query"
     trial_resources: dict = field(default_factory=lambda: {"cpu": 0.25})
     resume: bool = False
@@ -213,7 +213,8 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
         settings = RobotSettings(
             budget=config.budget, bo_rounds=config.bo_rounds, init_trials=config.init_trials,
             acquisition=config.acquisition, repeats=config.repeats, initial=config.initial,
-            bo_concurrency=config.per_seed_concurrency, engine=config.engine,
+            bo_concurrency=config.per_seed_concurrency or ("auto" if objective is not None else 1),
+            engine=config.engine,
         )
         return run_robot(
             benchmark, metrics, list(config.seeds), settings, objective=objective, use_ray=config.use_ray,
