@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--repeats", default="novel", choices=["novel", "keep"], help="the searcher's repeat rule")
     parser.add_argument("--initial", default="corners", choices=["corners", "sobol"], help="BO's initial design")
     parser.add_argument("--bo-rounds", type=int, default=None, help="BO proposals per seed (default: the CLI's)")
+    parser.add_argument("--engine", default="gp", choices=["gp", "ax"], help="the searcher's BO engine")
     args = parser.parse_args()
 
     seeds = tuple(parse_int_list(args.seeds))
@@ -50,7 +51,7 @@ def main() -> None:
     for dataset in args.datasets.split(","):
         common = dict(space="nb201", dataset=dataset, metrics=tuple(args.metrics.split(",")), budget=args.budget,
                       seeds=seeds, data_dir=args.data_dir, repeats=args.repeats, initial=args.initial,
-                      bo_rounds=args.bo_rounds, trial_resources={"cpu": args.trial_cpus}, progress=False)
+                      bo_rounds=args.bo_rounds, engine=args.engine, trial_resources={"cpu": args.trial_cpus}, progress=False)
         runs, seconds, trajectories = {}, {}, {}
         for mode in modes:
             out = os.path.join(args.out, dataset, "robot") if args.out and mode == "ray" else tempfile.mkdtemp()

@@ -32,16 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from robot_ray.algorithm.induced import one_hot_weights, sobol_weights
+from robot_ray.algorithm.bo_engine import BOEngine
+from robot_ray.algorithm.induced import sobol_weights
 from robot_ray.errors import RobotRayError
 from robot_ray.io.state import check_version
 
 STATE_VERSION = 1
-ACQUISITIONS = ("ucb", "logei")
-INITIAL = ("corners", "sobol")
-UCB_BETA = 2.576**2
-"""GP-UCB exploration: mean + sqrt(beta) * std with sqrt(beta) = 2.576, the kappa of the
-``bayes_opt`` UCB the paper's code uses."""
 CANDIDATES = 2048
 """Quasi-random candidates per proposal over the box (M <= 11 metrics: about 1 ms of GP prediction)."""
 LOCAL = 128
@@ -109,68 +105,23 @@ def _map_optimizer(m: int):
     return optimizer
 
 
-class WeightGP:
+class WeightGP(BOEngine):
     """GP-UCB over weight vectors ``w in [lo, hi]^M``; trials attached, completed, failed or
     abandoned by index, as :class:`~robot_ray.tune.weight_bo.WeightBO`.
 
-    Args:
-        names: the metrics, in the column order of the metric matrix.
-        seed: seeds the initial design and every candidate set.
-        mode: ``"max"`` or ``"min"`` of the observed values.
-        init_trials: proposals before the GP takes over (corners included).
-        initial: ``"corners"`` (proposal n < M is the one-hot vector of metric n) or ``"sobol"``.
-        bounds: the range of every weight.
-        acquisition: ``"ucb"`` (GP-UCB, the paper) or ``"logei"`` (log expected improvement).
-        ucb_beta: UCB's beta (see :data:`UCB_BETA`).
+    Args: those of :class:`~robot_ray.algorithm.bo_engine.BOEngine`, and
         candidates: quasi-random candidates per proposal.
     """
 
-    def __init__(
-        self,
-        names: Sequence[str],
-        *,
-        seed: int,
-        mode: str = "max",
-        init_trials: int = 1,
-        initial: str = "corners",
-        bounds: tuple[float, float] = (-1.0, 1.0),
-        acquisition: str = "ucb",
-        ucb_beta: float = UCB_BETA,
-        candidates: int = CANDIDATES,
-    ) -> None:
-        if acquisition not in ACQUISITIONS:
-            raise RobotRayError(f"unknown acquisition {acquisition!r}; choose one of {', '.join(ACQUISITIONS)}")
-        if initial not in INITIAL:
-            raise RobotRayError(f"unknown initial design {initial!r}; choose one of {', '.join(INITIAL)}")
-        if not bounds[0] < bounds[1]:
-            raise RobotRayError(f"weight bounds must satisfy low < high, got {bounds}")
-        if init_trials < 1:
-            raise RobotRayError(f"init_trials must be at least 1, got {init_trials}")
-        if mode not in ("max", "min"):
-            raise RobotRayError(f"mode must be 'max' or 'min', got {mode!r}")
-        if not (isinstance(ucb_beta, (int, float)) and math.isfinite(ucb_beta) and ucb_beta >= 0):
-            raise RobotRayError(f"ucb_beta must be a finite number >= 0, got {ucb_beta!r}")
+    def __init__(self, names: Sequence[str], *, seed: int, candidates: int = CANDIDATES, **options: Any) -> None:
+        super().__init__(names, seed=seed, **options)
         if candidates < 16:
             raise RobotRayError(f"the GP engine needs at least 16 candidates per proposal, got {candidates}")
-        self.names = list(names)
-        self.seed = int(seed)
-        self.mode = mode
-        self.init_trials = int(init_trials)
-        self.initial = initial
-        self.bounds = (float(bounds[0]), float(bounds[1]))
-        self.acquisition = acquisition
-        self.ucb_beta = float(ucb_beta)
         self.candidates = int(candidates)
         # trial index -> [weights, status, value]; status: pending | complete | failed | abandoned
         self._trials: list[list] = []
         self._n: int | None = None
         self._model = None  # the fit of proposal _n (pending points included)
-
-    # -- settings as data -----------------------------------------------------------------------
-    def settings(self) -> dict[str, Any]:
-        return {"names": self.names, "seed": self.seed, "mode": self.mode, "init_trials": self.init_trials,
-                "initial": self.initial, "bounds": list(self.bounds), "acquisition": self.acquisition,
-                "ucb_beta": self.ucb_beta, "candidates": self.candidates}
 
     # -- proposing ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -186,12 +137,6 @@ class WeightGP:
                 yield
         finally:
             self._n, self._model = None, None
-
-    def corner(self, n: int) -> dict[str, float] | None:
-        """Proposal n of the initial design if it is a one-hot weight vector (metric n alone)."""
-        if self.initial != "corners" or n >= len(self.names):
-            return None
-        return {m: float(w) for m, w in zip(self.names, one_hot_weights(len(self.names), self.bounds)[n])}
 
     def next_weights(self, n: int) -> tuple[int, dict[str, float]]:
         """(trial index, weights) of proposal n: a corner, a quasi-random point while the GP has

@@ -51,6 +51,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 from robot_ray.algorithm.induced import (
     InducedArchs, candidate_weights, fingerprint, one_hot_weights, sobol_weights,
 )
+from robot_ray.algorithm.bo_engine import UCB_BETA
 from robot_ray.algorithm.weight_gp import WeightGP
 from robot_ray.algorithm.weights import explore_arch, greedy_candidates, weight_vector
 from robot_ray.errors import RobotRayError
@@ -58,7 +59,7 @@ from robot_ray.io.state import check_version
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.tune.json_state import JsonStateSearcher, read_json_state
 from robot_ray.tune.param_space import constants_of
-from robot_ray.tune.weight_bo import UCB_BETA, WeightBO
+from robot_ray.tune.weight_bo import WeightBO
 
 logger = logging.getLogger(__name__)
 

@@ -35,18 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from robot_ray.algorithm.induced import one_hot_weights
-from robot_ray.errors import RobotRayError
+from robot_ray.algorithm.bo_engine import BOEngine
 
 logger = logging.getLogger(__name__)
 
 OBJECTIVE = "value"
-ACQUISITIONS = ("ucb", "logei")
-INITIAL = ("corners", "sobol")
-UCB_BETA = 2.576**2
-"""GP-UCB exploration: mean + sqrt(beta) * std with sqrt(beta) = 2.576, the kappa of the
-``bayes_opt`` UCB the paper's code uses. Exploration matters here: a(w) is piecewise constant,
-so an exploitative acquisition keeps re-proposing weights that induce the same architecture."""
 
 
 def param_name(metric: str) -> str:
@@ -100,64 +93,16 @@ def _one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-class WeightBO:
+class WeightBO(BOEngine):
     """GP-UCB over weight vectors ``w in [lo, hi]^M`` with Ax; the caller owns every decision.
 
-    Args:
-        names: the metrics, in the column order of the metric matrix.
-        seed: seeds Ax's initial design and every acquisition optimisation.
-        mode: ``"max"`` or ``"min"`` of the observed values.
-        init_trials: proposals before the GP takes over (corners included).
-        initial: ``"corners"``: proposal n < M is the one-hot vector of metric n; ``"sobol"``:
-            quasi-random points only (the paper).
-        bounds: the range of every weight.
-        acquisition: ``"ucb"`` (GP-UCB, as the paper) or ``"logei"`` (Ax's qLogNEI).
-        ucb_beta: UCB's beta (see :data:`UCB_BETA`).
+    Args: those of :class:`~robot_ray.algorithm.bo_engine.BOEngine` (``"logei"`` is Ax's qLogNEI);
+    the seed seeds Ax's initial design and every acquisition optimisation.
     """
 
-    def __init__(
-        self,
-        names: Sequence[str],
-        *,
-        seed: int,
-        mode: str = "max",
-        init_trials: int = 1,
-        initial: str = "corners",
-        bounds: tuple[float, float] = (-1.0, 1.0),
-        acquisition: str = "ucb",
-        ucb_beta: float = UCB_BETA,
-    ) -> None:
-        if acquisition not in ACQUISITIONS:
-            raise RobotRayError(f"unknown acquisition {acquisition!r}; choose one of {', '.join(ACQUISITIONS)}")
-        if initial not in INITIAL:
-            raise RobotRayError(f"unknown initial design {initial!r}; choose one of {', '.join(INITIAL)}")
-        if not bounds[0] < bounds[1]:
-            raise RobotRayError(f"weight bounds must satisfy low < high, got {bounds}")
-        if init_trials < 1:
-            raise RobotRayError(f"init_trials must be at least 1, got {init_trials}")
-        if mode not in ("max", "min"):
-            raise RobotRayError(f"mode must be 'max' or 'min', got {mode!r}")
-        self.names = list(names)
-        self.seed = int(seed)
-        self.mode = mode
-        self.init_trials = int(init_trials)
-        self.initial = initial
-        self.bounds = (float(bounds[0]), float(bounds[1]))
-        self.acquisition = acquisition
-        self.ucb_beta = float(ucb_beta)
+    def __init__(self, names: Sequence[str], *, seed: int, **options: Any) -> None:
+        super().__init__(names, seed=seed, **options)
         self._client = None
-
-    # -- settings as data -----------------------------------------------------------------------
-    def settings(self) -> dict[str, Any]:
-        return {"names": self.names, "seed": self.seed, "mode": self.mode, "init_trials": self.init_trials,
-                "initial": self.initial, "bounds": list(self.bounds), "acquisition": self.acquisition,
-                "ucb_beta": self.ucb_beta}
-
-    @classmethod
-    def from_settings(cls, raw: dict[str, Any]) -> WeightBO:
-        return cls(raw["names"], seed=raw["seed"], mode=raw["mode"], init_trials=raw["init_trials"],
-                   initial=raw["initial"], bounds=tuple(raw["bounds"]), acquisition=raw["acquisition"],
-                   ucb_beta=raw["ucb_beta"])
 
     # -- Ax client ------------------------------------------------------------------------------
     @property
@@ -220,12 +165,6 @@ class WeightBO:
             warnings.filterwarnings("ignore", category=InputDataWarning)
             torch.manual_seed(self.seed * 1_000_003 + n)
             yield
-
-    def corner(self, n: int) -> dict[str, float] | None:
-        """Proposal n of the initial design if it is a one-hot weight vector (metric n alone)."""
-        if self.initial != "corners" or n >= len(self.names):
-            return None
-        return {m: float(w) for m, w in zip(self.names, one_hot_weights(len(self.names), self.bounds)[n])}
 
     def next_weights(self, n: int) -> tuple[int, dict[str, float]] | None:
         """(Ax trial index, weights) of proposal n, or None when Ax cannot propose yet.

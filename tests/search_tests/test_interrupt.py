@@ -37,12 +37,24 @@ def _finished_trials(exp) -> int:
         return 0
 
 
+def _resume_gives_the_plain_loops_answer(out, plain, data_dir, budget: str, seeds: str) -> None:
+    """``--resume out`` finishes, with the trajectories of the same search in a plain loop."""
+    result = CliRunner().invoke(main, ["search", "--resume", str(out), "--quiet", "--num-cpus", "2"])
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(main, ["search", "--data-dir", str(data_dir), "--metrics", METRICS, "--budget", budget,
+                                      "--seeds", seeds, "--out", str(plain), "--quiet", "--no-ray"])
+    assert again.exit_code == 0, again.output
+    got, want = (pd.read_parquet(d / "trajectory.parquet") for d in (out, plain))
+    assert got[["seed", "query", "arch_id", "stage"]].equals(want[["seed", "query", "arch_id", "stage"]])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_without_a_result_and_resume_finishes(data_dir, tmp_path, signum, code):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
-           "--budget", "10", "--seeds", "10-11", "--out", str(out), "--quiet", "--num-cpus", "2", "--table-trials", "query"]
+           "--budget", "10", "--seeds", "10-11", "--out", str(out), "--quiet", "--num-cpus", "2",
+           "--table-trials", "query"]
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
@@ -55,14 +67,7 @@ def test_signal_stops_without_a_result_and_resume_finishes(data_dir, tmp_path, s
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
     assert not (out / "summary.json").exists() and not (out / "trajectory.parquet").exists()
 
-    result = CliRunner().invoke(main, ["search", "--resume", str(out), "--quiet", "--num-cpus", "2"])
-    assert result.exit_code == 0, result.output
-    plain = tmp_path / "plain"
-    again = CliRunner().invoke(main, ["search", "--data-dir", str(data_dir), "--metrics", METRICS, "--budget", "10",
-                                      "--seeds", "10-11", "--out", str(plain), "--quiet", "--no-ray"])
-    assert again.exit_code == 0, again.output
-    got, want = (pd.read_parquet(d / "trajectory.parquet") for d in (out, plain))
-    assert got[["seed", "query", "arch_id", "stage"]].equals(want[["seed", "query", "arch_id", "stage"]])
+    _resume_gives_the_plain_loops_answer(out, tmp_path / "plain", data_dir, "10", "10-11")
 
 
 @pytest.mark.slow
@@ -84,11 +89,4 @@ def test_seed_trials_interrupted_resume_to_the_same_answer(data_dir, tmp_path):
     assert proc.returncode == 130, err[-2000:]
     assert not (out / "summary.json").exists()
 
-    result = CliRunner().invoke(main, ["search", "--resume", str(out), "--quiet", "--num-cpus", "2"])
-    assert result.exit_code == 0, result.output
-    plain = tmp_path / "plain"
-    again = CliRunner().invoke(main, ["search", "--data-dir", str(data_dir), "--metrics", METRICS, "--budget", "20",
-                                      "--seeds", seeds, "--out", str(plain), "--quiet", "--no-ray"])
-    assert again.exit_code == 0, again.output
-    got, want = (pd.read_parquet(d / "trajectory.parquet") for d in (out, plain))
-    assert got[["seed", "query", "arch_id", "stage"]].equals(want[["seed", "query", "arch_id", "stage"]])
+    _resume_gives_the_plain_loops_answer(out, tmp_path / "plain", data_dir, "20", seeds)
