@@ -82,11 +82,14 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
               help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cache, out, objective, bo_rounds,
-                   init_trials, acquisition, repeats, initial, engine, table_trials, no_ray, address, num_cpus, trial_cpus, trial_gpus, epochs,
+                   init_trials, acquisition, repeats, initial, engine, table_trials, no_ray, address, num_cpus,
+                   trial_cpus, trial_gpus, epochs,
                    train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
                    resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
     from robot_ray.spaces import check_space
+
+    private_writes()
 
     check_number(trial_cpus, "--trial-cpus", minimum=0, inclusive=False, hint="e.g. 0.25 for a table lookup")
     check_number(trial_gpus, "--trial-gpus", minimum=0, hint="0 without GPUs, e.g. 1 to train on a GPU")
@@ -239,6 +242,18 @@ def resumed_config(ctx: click.Context, recorded: SearchConfig, *, progress: bool
 
 def _abs_path(value: str) -> str:
     return value if "://" in value else str(Path(value).expanduser().resolve())
+
+
+def private_writes() -> None:
+    """Nothing this command writes (nor the local Ray it starts, whose workers inherit the mask)
+    is writable by group or others, whatever the user's umask (Ubuntu's is 002).
+
+    A resume unpickles Tune's state from OUT and refuses a directory others can write
+    (:func:`robot_ray.io.trust.check_private_dir`): files made group-writable by a umask of 002
+    would have made every resume refuse until ``chmod -R go-w OUT``.
+    """
+    current = os.umask(0o022)
+    os.umask(current | 0o022)
 
 
 def check_trial_resources(resources: dict) -> None:

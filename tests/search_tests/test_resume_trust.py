@@ -311,3 +311,17 @@ def test_killed_before_the_first_checkpoint_starts_over(tmp_path):
     plain = _fake_run(tmp_path / "plain", use_ray=False)
     next(Path(plain.out).rglob("searcher-state-*.pkl")).unlink()
     check_resume(plain)  # the plain loop recomputes: Tune's files are not read
+
+
+def test_a_umask_of_002_does_not_make_the_run_untrusted(data_dir, tmp_path):
+    """Ubuntu's default umask would make every file group-writable and every resume refused."""
+    old = os.umask(0o002)
+    try:
+        out = _private(tmp_path / "run")
+        assert _search(data_dir, out).exit_code == 0
+        modes = [p.stat().st_mode for p in [out, *out.rglob("*")]]
+        assert modes and not any(mode & 0o022 for mode in modes)
+        result = _resume(out, "--quiet")
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
