@@ -143,7 +143,8 @@ class RoBoTSearcher(JsonStateSearcher):
                 tune.report({"accuracy": bench.query(config["arch_id"]).value})
 
             tune.Tuner(trainable, tune_config=tune.TuneConfig(
-                search_alg=searcher, num_samples=-1, max_concurrent_trials=4)).fit()
+                search_alg=searcher, num_samples=-1, max_concurrent_trials=4,
+                reuse_actors=True)).fit()  # cheap trials: no new process per trial
             print(searcher.best())
     """
 
