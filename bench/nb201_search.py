@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 
@@ -59,6 +60,9 @@ def main() -> None:
             runs[mode] = run_search(**common, out=out, use_ray=(mode == "ray"))
             seconds[mode] = time.perf_counter() - t
             trajectories[mode] = pd.read_parquet(os.path.join(out, "trajectory.parquet"))[["seed", "query", "arch_id"]]
+            # the results are trajectory.parquet and summary.json; Tune's experiment (pickles,
+            # there only for --resume) does not belong in a results folder that gets committed
+            shutil.rmtree(os.path.join(out, "tune"), ignore_errors=True)
         same = len(trajectories) == 2 and trajectories["plain"].equals(trajectories["ray"])
         summary = runs.get("ray") or runs["plain"]
         plain_s, ray_s = seconds.get("plain", float("nan")), seconds.get("ray", float("nan"))
