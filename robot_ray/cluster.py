@@ -56,7 +56,7 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
     system_config = {}
     if "RAY_enable_metrics_collection" not in os.environ:
         system_config["enable_metrics_collection"] = bool(metrics_export)
-    with _loopback_node_address():
+    with _loopback_node_address(), _quiet_token_notice():
         ray.init(
             # "local": always a new instance; without it ray.init() silently joins any cluster a
             # `ray start` left running on this machine, with that cluster's resources
@@ -70,6 +70,23 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
             _system_config=system_config or None,
         )
     _warn_unless_loopback()
+
+
+@contextlib.contextmanager
+def _quiet_token_notice():
+    """Keep Ray 2.60's "Token authentication is enabled for this Ray cluster" notice off stderr.
+
+    Why: a new local Ray turns token authentication on by default (it stays on) and says so on
+    every start; the CLI promises one line on stderr for an error found once Ray is up, and this
+    notice made it two. Only that logger, only during ``ray.init``.
+    """
+    log = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 @contextlib.contextmanager

@@ -191,6 +191,29 @@ ROWS = [
     ("compare-budget", ["compare", "--budget", "0", "--out", "{out}"], "--budget must be a finite number >= 1"),
     ("report-missing", ["report", "{in}/missing"], "'{in}/missing' does not exist"),
     ("report-nothing", ["report", "{in}/empty_dir", "--to", "{out}"], "no summary.json under"),
+    # more malformed numbers: refused up front, not in a Tune trial (a traceback) nor honoured silently
+    ("init-trials-zero", _search("--init-trials", "0"), "--init-trials must be a finite number >= 1, got 0"),
+    ("init-trials-negative", _search("--init-trials", "-3"), "--init-trials must be a finite number >= 1"),
+    ("init-trials-huge", _search("--init-trials", "100000000"), "--init-trials must be at most 1,000,000"),
+    ("bo-rounds-beyond-int64", _search("--bo-rounds", "99999999999999999999"), "--bo-rounds must be at most 1,000,000"),
+    ("num-cpus-beyond-machine", _search("--num-cpus", "100000000"), "is more than this machine's"),
+    ("precompute-num-cpus-beyond-machine", _precompute("--num-cpus", "100000000"), "is more than this machine's"),
+    # empty values: read as "not given" (a local Ray, a new search, the working directory) before
+    ("search-out-empty", _search("--out", ""), "--out is empty"),
+    ("search-address-empty", _search("--address", ""), "--address is empty"),
+    ("search-data-dir-empty", _search("--data-dir", ""), "--data-dir is empty"),
+    ("search-cache-empty", _search("--cache", ""), "--cache is empty"),
+    ("resume-empty", ["search", "--resume", ""], "--resume is empty"),
+    ("precompute-out-empty", [*_precompute()[:-1], ""], "--out is empty"),
+    ("report-to-empty", ["report", "{in}/empty_dir", "--to", ""], "--to is empty"),
+    # compare: checked before Ray starts
+    ("compare-method", ["compare", "--methods", "foo", "--seeds", "0", "--out", "{out}"], "unknown method 'foo'"),
+    ("compare-space", ["compare", "--space", "foo", "--seeds", "0", "--out", "{out}"], "unknown search space 'foo'"),
+    ("compare-datasets-empty", ["compare", "--datasets", "", "--seeds", "0", "--out", "{out}"], "no datasets in --datasets"),
+    ("compare-option-other-method", ["compare", "--methods", "rs", "--option", "rea.foo=1", "--seeds", "0",
+                                     "--out", "{out}"], "--option for rea, which --methods does not run"),
+    ("compare-table-missing", ["compare", "--methods", "rs", "--metric-table", "{in}/missing.parquet", "--seeds", "0",
+                               "--out", "{out}"], "--metric-table '{in}/missing.parquet' does not exist"),
 ]
 
 

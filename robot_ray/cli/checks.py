@@ -80,3 +80,41 @@ def check_output_location(out: str | os.PathLike, flag: str = "--out") -> None:
         raise RobotRayError(f"cannot create {flag} {str(out)!r}: {str(parent)!r} is a file, not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise RobotRayError(f"cannot create {flag} {str(out)!r}: {str(parent)!r} is not writable by this user")
+
+
+MAX_ROUNDS = 1_000_000
+"""BO proposals (or quasi-random ones) per seed: each is a GP fit, and no pool needs more."""
+
+
+def check_at_most(value: int | None, flag: str, maximum: int, hint: str = "") -> None:
+    """``value`` (None: not given) is at most ``maximum``."""
+    if value is not None and value > maximum:
+        raise RobotRayError(f"{flag} must be at most {maximum:,}, got {value}" + (f"; {hint}" if hint else ""))
+
+
+def check_not_empty(**flags: str | None) -> None:
+    """Each given flag value (``--out ""``, ``--address ""``) is not empty or blank.
+
+    Why: an empty value was read as "not given" (a default directory, a local Ray, a new search
+    instead of ``--resume``) or as the working directory: another run than the one asked for.
+    Keys are flag names without dashes, underscores for dashes (``data_dir``).
+    """
+    for name, value in flags.items():
+        if value is not None and not str(value).strip():
+            flag = "--" + name.replace("_", "-")
+            raise RobotRayError(f"{flag} is empty: pass a value or leave the flag out for its default")
+
+
+def check_local_cpus(num_cpus: int | None, address: str | None) -> None:
+    """``--num-cpus`` of a local Ray is at most this machine's CPUs.
+
+    Why: Ray takes any number as logical CPUs; Tune then runs that many trials at once on a
+    machine that has far fewer (``--num-cpus 100000``: thousands of processes). With
+    ``--address`` (or ``$RAY_ADDRESS``) no local Ray starts and ``--num-cpus`` is not used.
+    """
+    if num_cpus is None or address or os.environ.get("RAY_ADDRESS"):
+        return
+    have = os.cpu_count() or 1
+    if num_cpus > have:
+        raise RobotRayError(f"--num-cpus {num_cpus} is more than this machine's {have} CPUs: "
+                            f"pass at most {have}, or leave it out to use all of them")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from robot_ray.cli import main
-from robot_ray.cli.checks import check_number
+from robot_ray.cli.checks import check_local_cpus, check_not_empty, check_number
 from robot_ray.errors import RobotRayError
 
 
@@ -57,6 +57,7 @@ def precompute_command(space, dataset, data_dir, metrics, archs, batch_size, see
     from robot_ray.precompute import PrecomputeConfig, repair_cache, run_precompute
 
     check_number(wait, "--wait", minimum=0, hint="seconds to wait for another writer of --out")
+    check_not_empty(out=out, data_dir=data_dir, address=address)
     if repair:
         click.echo(repair_cache(out, wait=wait).summary())
         if metrics is None and archs is None:
@@ -65,6 +66,7 @@ def precompute_command(space, dataset, data_dir, metrics, archs, batch_size, see
         if value is None:
             raise click.MissingParameter(param_type="option", param_hint=f"'{name}'")
     check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
+    check_local_cpus(num_cpus, address)
     parse_arch_spec(archs)
     config = PrecomputeConfig(
         space=space, dataset=dataset, metrics=parse_metric_names(metrics), archs=archs, out=out,

@@ -9,7 +9,7 @@ import click
 
 from robot_ray.cli import main
 from robot_ray.errors import RobotRayError
-from robot_ray.cli.checks import check_number, parse_seeds
+from robot_ray.cli.checks import check_local_cpus, check_not_empty, check_number, parse_seeds
 
 _ALL_BASELINES = "rs,rea,reinforce,weaknas,prenas,swapnas,single-metric"
 
@@ -49,10 +49,12 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, dict]:
 @click.option("--num-cpus", type=int, default=None, help="CPUs for a local Ray (default: all); ignored when Ray is already up")
 def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, data_dir, out, options, label, num_cpus) -> None:
     """Run several methods x datasets x seeds on Ray and write one result directory per pair."""
-    from robot_ray.runs.compare import check_label, run_comparison
+    from robot_ray.runs.compare import check_comparison, check_label, run_comparison
 
     check_number(budget, "--budget", minimum=1, hint="T, the distinct architectures queried per run, e.g. 20")
     check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
+    check_local_cpus(num_cpus, None)
+    check_not_empty(out=out, data_dir=data_dir, metric_table=metric_table)
     if label is not None:
         check_label(label)
 
@@ -70,6 +72,8 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
         progress=click.echo,
         label=label,
     )  # parsed first, so a typo fails before Ray starts
+    check_comparison(**{k: kwargs[k] for k in ("space", "datasets", "methods", "metrics", "metric_table",
+                                                 "method_options")})
     from robot_ray.cluster import connect
 
     connect(num_cpus=num_cpus)
@@ -87,6 +91,7 @@ def report_cmd(inputs, to, title, data_dir) -> None:
     """Tables (Markdown + CSV) and PNG plots from result directories found under INPUTS."""
     from robot_ray.report import make_report
 
+    check_not_empty(to=to, data_dir=data_dir)
     to = to or str(Path(inputs[0]) / "report")
     written = make_report(list(inputs), to, title=title, data_dir=data_dir)
     for path in written:

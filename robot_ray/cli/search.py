@@ -11,12 +11,20 @@ from pathlib import Path
 import click
 
 from robot_ray.cli import main
-from robot_ray.cli.checks import check_number, check_output_location, parse_seeds
+from robot_ray.cli.checks import (
+    MAX_ROUNDS,
+    check_at_most,
+    check_local_cpus,
+    check_not_empty,
+    check_number,
+    check_output_location,
+    parse_seeds,
+)
 from robot_ray.errors import RobotRayError, RunInterrupted
 from robot_ray.io.lease import Lease
 from robot_ray.networks import check_size
 from robot_ray.runs.search import (
-    METHODS, SearchConfig, format_run_line, format_summary, load_config, output_lease, prepare_search, run_search,
+    LIVE, METHODS, SearchConfig, format_run_line, format_summary, load_config, output_lease, prepare_search, run_search,
 )
 
 
@@ -96,6 +104,11 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
     check_number(budget, "--budget", minimum=1, hint="T, the distinct architectures queried per seed, e.g. 20")
     check_number(bo_rounds, "--bo-rounds", minimum=1, hint="or leave it out for T-1")
+    check_at_most(bo_rounds, "--bo-rounds", MAX_ROUNDS, hint="or leave it out for T-1")
+    check_number(init_trials, "--init-trials", minimum=1, hint="e.g. 1 (the default)")
+    check_at_most(init_trials, "--init-trials", MAX_ROUNDS, hint="e.g. 1 (the default)")
+    check_not_empty(out=out, data_dir=data_dir, cache=cache, address=address, resume=resume, cifar_root=cifar_root)
+    check_local_cpus(num_cpus, address)
     if resume:
         config = resumed_config(click.get_current_context(), load_config(resume), progress=not quiet)
         check_trial_resources(config.trial_resources)
@@ -126,7 +139,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
 
 def _search_holding(prepared, lease, address: str | None, num_cpus: int | None) -> dict:
     config = prepared.config
-    uses_ray = config.method == "robot" and config.use_ray
+    uses_ray = config.use_ray and (config.method == "robot" or config.objective == LIVE)
     if uses_ray:
         from robot_ray.cluster import check_request_fits, connect
 

@@ -74,6 +74,41 @@ def expand_methods(methods: Iterable[str], metric_names: Sequence[str] | None) -
     return specs
 
 
+def check_comparison(*, space: str, datasets: Sequence[str], methods: Sequence[str], metrics: Sequence[str] | None,
+                     metric_table: str | os.PathLike | None, method_options: Mapping[str, Mapping[str, Any]] | None):
+    """Everything of a comparison that can be checked without data or Ray: the space, the lists,
+    the method names, options for methods that are run, and that a given metric table exists.
+
+    Returns:
+        ``(metric_names, options, needs_matrix, specs)`` as :func:`run_comparison` uses them.
+
+    Raises:
+        RobotRayError: the first problem, naming the flag and the fix.
+    """
+    from robot_ray.spaces import check_space
+
+    check_space(space)
+    if not datasets:
+        raise RobotRayError("no datasets in --datasets: pass e.g. cifar10 (tasks for tnb101_micro)")
+    if not methods:
+        raise RobotRayError("no methods in --methods: pass e.g. rs,rea or robot")
+    metric_names = tuple(metrics) if metrics else DEFAULT_METRICS.get(space, ())
+    options = {canonical_name(k): dict(v) for k, v in (method_options or {}).items()}
+    needs_matrix = {
+        canonical_name(m) for m in methods
+        if canonical_name(m) == ROBOT or uses_metrics(m, options.get(canonical_name(m)))
+    }
+    specs = expand_methods(methods, metric_names if needs_matrix else None)
+    unused = sorted(set(options) - {s.runner for s in specs})
+    if unused:
+        raise RobotRayError(f"--option for {', '.join(unused)}, which --methods does not run: "
+                            "fix the method name or add it to --methods")
+    if metric_table is not None and "://" not in str(metric_table) and not Path(metric_table).expanduser().exists():
+        raise RobotRayError(f"--metric-table {str(metric_table)!r} does not exist: pass a Parquet metric table "
+                            "or a cache from `robot-ray precompute`, or leave it out for the published table")
+    return metric_names, options, needs_matrix, specs
+
+
 def check_label(label: str) -> None:
     """A method label becomes part of directory names: keep it to a safe alphabet."""
     if not LABEL.fullmatch(label):
@@ -148,6 +183,19 @@ def _run_chunk(benchmark, metrics, runner_key: str, options: dict, budget: int, 
     return [pack(runner(benchmark, budget, seed, metrics=metrics, **options)) for seed in seeds]
 
 
+def _drop(refs: list) -> None:
+    """Cancel the other tasks of a failed comparison and read their errors, so that Ray does not
+    print each one as an "unhandled error" traceback after the one-line message."""
+    for ref in refs:
+        ray.cancel(ref)
+    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=10)
+    for ref in ready:
+        try:
+            ray.get(ref)
+        except Exception:  # noqa: BLE001 - a cancelled task or the same user error again
+            pass
+
+
 def _chunks(seeds: Sequence[int], size: int) -> list[list[int]]:
     return [list(seeds[i : i + size]) for i in range(0, len(seeds), size)]
 
@@ -194,15 +242,11 @@ def run_comparison(
     Raises:
         RobotRayError: unknown methods, datasets, metrics; missing data.
     """
-    if not seeds or not datasets or not methods:
-        raise RobotRayError("need at least one seed, one dataset and one method")
-    metric_names = tuple(metrics) if metrics else DEFAULT_METRICS.get(space, ())
-    options = {canonical_name(k): dict(v) for k, v in (method_options or {}).items()}
-    needs_matrix = {
-        canonical_name(m) for m in methods
-        if canonical_name(m) == ROBOT or uses_metrics(m, options.get(canonical_name(m)))
-    }
-    specs = expand_methods(methods, metric_names if needs_matrix else None)
+    if not seeds:
+        raise RobotRayError("need at least one seed: pass --seeds, e.g. 0-49")
+    metric_names, options, needs_matrix, specs = check_comparison(
+        space=space, datasets=datasets, methods=methods, metrics=metrics, metric_table=metric_table,
+        method_options=method_options)
     if label is not None:
         check_label(label)
         specs = [MethodSpec(f"{s.name}@{label}", s.runner, s.options) for s in specs]
@@ -236,7 +280,14 @@ def run_comparison(
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
         key = pending.pop(done[0])
-        collected.setdefault(key, []).extend(ray.get(done[0]))
+        try:
+            collected.setdefault(key, []).extend(ray.get(done[0]))
+        except ray.exceptions.RayTaskError as exc:  # a runner's RobotRayError (an unknown option): one line
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, RobotRayError):
+                _drop(list(pending))
+                raise RobotRayError(f"{key[1]} on {key[0]}: {cause}") from None
+            raise
         expected[key] -= 1
         if expected[key]:
             continue
