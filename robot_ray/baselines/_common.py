@@ -54,3 +54,77 @@ def reject_options(method: str, options: dict, allowed: tuple[str, ...] = ()) ->
             f"{method} got unknown option(s) {', '.join(sorted(options))}; "
             f"it accepts: {', '.join(allowed) if allowed else 'none'}"
         )
+
+
+# -- sampled DARTS pools (robot_ray.benchmarks.pool.DartsPool: compact codes, no arch strings) -----------------
+NEAREST = 8
+"""PRE-NAS on a sampled DARTS pool: a child is drawn among the parent's this-many nearest pool members."""
+
+
+def pool_codes(benchmark) -> np.ndarray | None:
+    """The ``(N, 32)`` compact codes of a sampled DARTS pool (one with ``codes``), else None.
+
+    Tables (NB201, TNB101, the NB301-725 table) have arch strings and no ``codes``: None.
+    """
+    if getattr(benchmark, "space", None) != "darts":
+        return None
+    try:
+        codes = benchmark.codes
+    except AttributeError:
+        return None
+    return np.asarray(codes, dtype=np.int64)
+
+
+class DartsPoolMoves:
+    """Encoding and topology-first moves inside a sampled DARTS pool.
+
+    A compact code holds, per cell (normal, reduce) and per edge (8 each), the edge's input node and
+    its op (:mod:`robot_ray.spaces.darts`, each node's two edges in canonical order). The
+    *topology* is the 16 input indices, the *ops* the 16 op indices.
+
+    A sampled pool holds only the genotypes drawn, so an op-only mutant of a parent is almost never
+    in it. :meth:`op_mutants` therefore draws each child uniformly among the parent's
+    :data:`NEAREST` nearest pool members, ordered by (edges whose input differs, then edges whose op
+    differs): a same-topology member comes first whenever the pool has one; otherwise the child has
+    the nearest topology. :attr:`same_topology` counts the children that kept the parent's topology.
+    """
+
+    def __init__(self, codes: np.ndarray, nearest: int = NEAREST) -> None:
+        codes = np.asarray(codes, dtype=np.int64)
+        self.inputs, self.ops = codes[:, 0::2], codes[:, 1::2]
+        self.nearest = int(nearest)
+        self._memo: dict[int, np.ndarray] = {}
+        self.children = 0
+        self.same_topology = 0
+
+    def onehot(self) -> np.ndarray:
+        """float32 ``(N, 16*6 + 16*7)``: one-hot input node (0..5) and op (0..6) of every edge."""
+        n = len(self.inputs)
+        return np.hstack([np.eye(6, dtype=np.float32)[self.inputs].reshape(n, -1),
+                          np.eye(7, dtype=np.float32)[self.ops].reshape(n, -1)])
+
+    def nearest_of(self, arch_id: int) -> np.ndarray:
+        """The parent's nearest pool members (itself excluded), nearest first (memoised)."""
+        hit = self._memo.get(arch_id)
+        if hit is None:
+            topo = (self.inputs != self.inputs[arch_id]).sum(axis=1)
+            ops = (self.ops != self.ops[arch_id]).sum(axis=1)
+            key = topo * (self.ops.shape[1] + 1) + ops
+            key[arch_id] = np.iinfo(np.int64).max
+            k = min(self.nearest, len(key) - 1)
+            hit = np.empty(0, dtype=np.int64) if k < 1 else np.argsort(key, kind="stable")[:k]
+            self._memo[arch_id] = hit
+        return hit
+
+    def op_mutants(self, parents, rng: np.random.Generator) -> np.ndarray:
+        """One child per parent (see the class doc); -1 for a one-genotype pool."""
+        parents = np.asarray(parents, dtype=np.int64)
+        draws = rng.random(len(parents))  # a fixed number of draws: the same rng state gives the same children
+        out = np.full(len(parents), -1, dtype=np.int64)
+        for i, p in enumerate(parents.tolist()):
+            near = self.nearest_of(p)
+            if len(near):
+                out[i] = near[int(draws[i] * len(near))]
+                self.children += 1
+                self.same_topology += int((self.inputs[out[i]] == self.inputs[p]).all())
+        return out

@@ -26,6 +26,12 @@ docs/baselines.md). Guards: when a generation has fewer distinct unqueried child
 needs, uniformly random unseen archs fill up (``extra["random_fills"]``); with fewer than two
 finite values the predictor is skipped and children are taken in a random order.
 
+On a sampled DARTS pool (:class:`~robot_ray.benchmarks.pool.DartsPool`, the live search's pool)
+the encoding is the one-hot of every edge's input node and op, and a child is one of the parent's
+nearest pool members, same topology first (:class:`~robot_ray.baselines._common.DartsPoolMoves`):
+an op-only mutant of a sampled genotype is almost never in the pool. ``extra`` then counts the
+children that kept their parent's topology (``same_topology_children``).
+
 The weight inheritance of the papers (a child trains from its parent's weights) has no meaning
 on a table, where every query returns the table's value: it belongs to the live version.
 """
@@ -39,7 +45,7 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.baselines._common import new_ledger, random_unseen, reject_options, score
+from robot_ray.baselines._common import DartsPoolMoves, new_ledger, pool_codes, random_unseen, reject_options, score
 from robot_ray.algorithm.encoding import cell_encoding
 from robot_ray.algorithm.ledger import RunResult
 
@@ -155,7 +161,8 @@ def run(
     if features not in FEATURES:
         raise RobotRayError(f"unknown PRE-NAS features {features!r}; choose one of {', '.join(FEATURES)}")
     ledger = new_ledger(benchmark, budget, NAME)
-    enc = cell_encoding(benchmark, ops=ops)
+    codes = pool_codes(benchmark) if ops is None else None
+    enc = cell_encoding(benchmark, ops=ops) if codes is None else DartsPoolMoves(codes)
     X = _feature_matrix(benchmark, enc, metrics, features)
     rng = np.random.default_rng(seed)
     for arch_id in rng.choice(benchmark.num_archs, size=min(init_samples, ledger.budget), replace=False):
@@ -190,5 +197,7 @@ def run(
             ledger.query(random_unseen(ledger, rng), stage=NAME)
             picks.append(-1)
             fills += 1
-    return RunResult(seed=seed, ledger=ledger, extra={"generations": generations, "predictor_fits": fits,
-                                                      "random_fills": fills, "features": features})
+    extra = {"generations": generations, "predictor_fits": fits, "random_fills": fills, "features": features}
+    if codes is not None:
+        extra.update(mutation="darts-pool-nearest", children=enc.children, same_topology_children=enc.same_topology)
+    return RunResult(seed=seed, ledger=ledger, extra=extra)

@@ -20,7 +20,8 @@ for tables, so ours are documented choices, see docs/baselines.md):
 Mutation is a one-edge change to any other op (as REA's). When the matrix covers only part of the
 pool (a sampled cache), a mutant must be scored: the parent's scored one-edge neighbours, else the
 scored archs nearest to it in Hamming distance of the edge ops; on a non-cell pool (DARTS
-genotypes) the nearest in the positional one-hot encoding.
+genotypes) the nearest in the positional one-hot encoding (on a sampled DARTS pool, the live
+search's, the one-hot of every edge's input node and op of the compact codes).
 
 Regularisation: the paper multiplies the raw SWAP score by exp(-(P_K - mu)^2 / sigma), P_K the
 parameters in thousands, mu = sigma set per run. A ``swap_reg`` column (robot-ray's metric
@@ -39,7 +40,7 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.baselines._common import new_ledger, reject_options
+from robot_ray.baselines._common import DartsPoolMoves, new_ledger, pool_codes, reject_options
 from robot_ray.algorithm.encoding import cell_encoding, features, is_cell_space
 from robot_ray.algorithm.ledger import RunResult
 
@@ -88,10 +89,15 @@ class _Moves:
 
     def __init__(self, benchmark: TabularBenchmark, ids: np.ndarray, row_of: np.ndarray, ops) -> None:
         self.ids, self.row_of = ids, row_of
-        self.enc = cell_encoding(benchmark, ops=ops) if ops is not None or is_cell_space(benchmark) else None
-        if self.enc is not None:
+        codes = pool_codes(benchmark) if ops is None else None
+        if codes is not None:  # a sampled DARTS pool: no arch strings, its compact codes one-hot
+            self.enc = None
+            self._codes = DartsPoolMoves(codes).onehot()[ids]
+        elif ops is not None or is_cell_space(benchmark):
+            self.enc = cell_encoding(benchmark, ops=ops)
             self._codes = self.enc.codes[ids]
         else:
+            self.enc = None
             self._codes = features(benchmark)[ids]
         self._memo: dict[int, np.ndarray] = {}
 

@@ -131,6 +131,31 @@ class _TuneBenchmark(Benchmark):
         return driver.query(int(arch_id))
 
 
+class _Unfinished(BaseException):
+    """Raised by :class:`_ReplayBenchmark` when the run asks past the recorded answers."""
+
+
+class _ReplayBenchmark(_TuneBenchmark):
+    """The pool answering from recorded ``(arch_id, answer)`` pairs, in order (:meth:`BaselineSearcher.run_result`)."""
+
+    def __init__(self, benchmark: Benchmark, replay: list[tuple[int, Query]], method: str) -> None:
+        super().__init__(benchmark)
+        self._replay, self._method, self.served = replay, method, 0
+
+    def query(self, arch_id: int) -> Query:
+        i = self.served
+        if i >= len(self._replay):
+            raise _Unfinished
+        expected, answer = self._replay[i]
+        if expected != int(arch_id):
+            raise RobotRayError(
+                f"{self._method} replay diverged at query {i + 1}: it proposed arch {arch_id}, the search had "
+                f"{expected}; replay with the same benchmark, seed, metrics and options"
+            )
+        self.served += 1
+        return answer
+
+
 class _Driver:
     """One background run of a baseline; talks to the searcher through two queues only.
 
@@ -472,6 +497,29 @@ class BaselineSearcher(JsonStateSearcher):
     def spent(self) -> int:
         """Distinct architectures answered so far."""
         return len(self._records)
+
+    def run_result(self):
+        """The baseline's own :class:`~robot_ray.algorithm.ledger.RunResult` for the answers recorded
+        here: its ``run`` function replayed in this thread, every query answered from the records
+        (so ``extra``, e.g. SWAP-NAS's ``fitness_evaluations``, is the run's own). Values are as
+        the baseline saw them (negated under ``mode="min"``). Works on a searcher restored with
+        :meth:`set_state`.
+
+        Returns:
+            The RunResult, or None when the run is not finished (it asks past the recorded answers).
+
+        Raises:
+            RobotRayError: the replay proposes another architecture than the one recorded.
+        """
+        proxy = _ReplayBenchmark(self.benchmark, [(r["arch_id"], self._answer_of(r)) for r in self._records],
+                                 self.method)
+        try:
+            result = METHODS[self.method](proxy, self.budget, self.seed, metrics=self.metrics, **self.method_options)
+        except _Unfinished:
+            return None
+        if proxy.served != len(self._records):
+            raise RobotRayError(f"{self.method} replay ended after {proxy.served} of {len(self._records)} answers")
+        return result
 
     # -- the thread ----------------------------------------------------------------------------
     def _start_driver(self) -> None:
