@@ -34,6 +34,9 @@ METHODS = ("robot",) + BASELINES
 LIVE = "live"
 OBJECTIVES = ("robot", "dataset", LIVE)
 LIVE_SPACES = ("darts",)
+LIVE_METHODS = ("robot", "prenas", "swapnas")
+"""Methods ``--objective live`` runs: RoBoT, and the baselines whose searchers train each query in a
+Tune trial (:mod:`robot_ray.runs.live_baselines`)."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,14 @@ class SearchConfig:
                     f"got --space {self.space}; NB201 live training runs in the embedded search "
                     "(`robot-ray search` without a data directory) or through robot_ray.train.LiveObjective"
                 )
-            if self.method != "robot":
+            if self.method not in LIVE_METHODS:
                 raise RobotRayError(
-                    f"--objective live works with --method robot; {self.method} needs a benchmark table"
+                    f"--objective live works with --method {', '.join(LIVE_METHODS)}; {self.method} needs a "
+                    "benchmark table"
+                )
+            if self.method != "robot" and not self.use_ray:
+                raise RobotRayError(
+                    f"--objective live --method {self.method} trains its queries as Ray Tune trials: drop --no-ray"
                 )
             if not self.cache:
                 raise RobotRayError(
@@ -150,14 +158,22 @@ def load_config(out: str | os.PathLike) -> SearchConfig:
         raw = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise RobotRayError(f"cannot read {path}: {exc}") from exc
+    damaged = f"{path} is damaged ({{}}): restore it from a copy, or start a new search with another --out"
+    if not isinstance(raw, dict):
+        raise RobotRayError(damaged.format(f"a JSON {type(raw).__name__}, not an object of settings"))
     raw.pop("robot_ray_version", None)
     fields = {f.name for f in dataclasses.fields(SearchConfig)}
     unknown = set(raw) - fields
     if unknown:
         raise RobotRayError(f"{path} has settings this robot-ray does not know: {', '.join(sorted(unknown))}")
     for key in ("metrics", "seeds"):
+        if not isinstance(raw.get(key), list):
+            raise RobotRayError(damaged.format(f"{key!r} is {raw.get(key)!r}, not a list"))
         raw[key] = tuple(raw[key])
-    return SearchConfig(**{**raw, "out": str(out), "resume": True})
+    try:
+        return SearchConfig(**{**raw, "out": str(out), "resume": True})
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong type
+        raise RobotRayError(damaged.format(f"{type(exc).__name__}: {exc}")) from None
 
 
 def load_benchmark(config: SearchConfig) -> Benchmark:
@@ -220,6 +236,14 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
             benchmark, metrics, list(config.seeds), settings, objective=objective, use_ray=config.use_ray,
             tune_settings=TuneSettings(trial_resources=dict(config.trial_resources), table_trials=config.table_trials),
             out_dir=config.out,
+            resume=config.resume, progress=config.progress,
+        )
+    if objective is not None:  # PRE-NAS, SWAP-NAS live: their Tune searchers, each query a training trial
+        from robot_ray.runs.live_baselines import run_live_baseline
+
+        return run_live_baseline(
+            config.method, benchmark, metrics, config.seeds, config.budget, objective=objective,
+            trial_resources=dict(config.trial_resources), out_dir=config.out, options=dict(config.method_options),
             resume=config.resume, progress=config.progress,
         )
     from robot_ray.baselines import METHODS as BASELINE_FNS
