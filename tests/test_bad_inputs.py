@@ -38,6 +38,20 @@ def inputs(tmp_path_factory, data_dir) -> Path:
     (root / "not_a_cache" / "notes.txt").write_text("mine")
     (root / "empty_dir").mkdir()
     (root / "afile").write_text("a file, not a directory")
+    config = {"robot_ray_version": "0.1.0", "space": "nb201", "dataset": "cifar10", "metrics": ["synflow", "snip"],
+              "budget": 5, "seeds": [0], "method": "robot", "data_dir": None, "cache": None, "out": "x",
+              "objective": "robot", "bo_rounds": None, "init_trials": 1, "acquisition": "ucb", "repeats": "novel",
+              "initial": "corners", "engine": "gp", "use_ray": True, "per_seed_concurrency": None,
+              "table_trials": "seed", "trial_resources": {"cpu": 0.25}, "resume": False, "progress": False,
+              "method_options": {}, "train": {}, "cifar_root": None, "train_seed": 0}
+    for name, changes in (("earlier", {}), ("config_budget_text", {"budget": "abc"}), ("foreign_trials", {"seeds": [3]})):
+        (root / name).mkdir()
+        (root / name / "search_config.json").write_text(json.dumps({**config, **changes}))
+    (root / "earlier" / "summary.json").write_text("{}")
+    (root / "foreign_trials" / "tune" / "robot" / "seed_trial_0").mkdir(parents=True)
+    (root / "foreign_trials" / "tune" / "robot" / "seed_trial_0" / "params.json").write_text('{"seed": 0}')
+    (root / "config_list").mkdir()
+    (root / "config_list" / "search_config.json").write_text("[1, 2]")
 
     settings = CacheSettings(space="nb201", dataset="cifar10", metrics=("synflow", "snip"), batch_size=8, seed=0,
                              size={"channels": 4, "cells": 1}, ids="official")
@@ -206,6 +220,12 @@ ROWS = [
     ("resume-empty", ["search", "--resume", ""], "--resume is empty"),
     ("precompute-out-empty", [*_precompute()[:-1], ""], "--out is empty"),
     ("report-to-empty", ["report", "{in}/empty_dir", "--to", ""], "--to is empty"),
+    # an earlier search in --out, damaged or foreign resume state
+    ("search-into-earlier-search", _search("--out", "{in}/earlier"), "already holds a search"),
+    ("resume-config-list", ["search", "--resume", "{in}/config_list"], "search_config.json is damaged (a JSON list"),
+    ("resume-config-wrong-type", ["search", "--resume", "{in}/config_budget_text"], "search_config.json is damaged"),
+    ("resume-foreign-trials", ["search", "--resume", "{in}/foreign_trials"],
+     "has trials of seed(s) 0, not among the recorded seeds [3]"),
     # compare: checked before Ray starts
     ("compare-method", ["compare", "--methods", "foo", "--seeds", "0", "--out", "{out}"], "unknown method 'foo'"),
     ("compare-space", ["compare", "--space", "foo", "--seeds", "0", "--out", "{out}"], "unknown search space 'foo'"),
@@ -241,7 +261,7 @@ def test_bad_input(inputs, data_dir, tmp_path, monkeypatch, no_ray, argv, words)
     monkeypatch.chdir(tmp_path)  # a relative default output would land here, and be seen
     out = tmp_path / "out"
     argv = [a.replace("{in}", str(inputs)).replace("{out}", str(out)) for a in argv]
-    if "--out" not in argv and argv[0] in ("search", "precompute", "compare"):
+    if "--out" not in argv and "--resume" not in argv and argv[0] in ("search", "precompute", "compare"):
         argv += ["--out", str(out)]
     words = words.replace("{in}", str(inputs))
     before = _tree(inputs)

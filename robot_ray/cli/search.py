@@ -279,7 +279,23 @@ def preflight(config: SearchConfig):
     """Everything that can fail on the input fails here: before Ray starts, before --out exists."""
     if not config.resume:
         check_output_location(config.out)
+        check_no_earlier_search(config.out)
     return prepare_search(config)
+
+
+def check_no_earlier_search(out: str) -> None:
+    """A new search does not write over an earlier one in ``--out``.
+
+    Why: it used to overwrite ``search_config.json``, ``summary.json`` and the trajectory
+    without a word, and pile a second Tune experiment beside the first under ``OUT/tune``.
+    """
+    path = Path(out).expanduser()
+    found = [name for name in ("search_config.json", "summary.json") if (path / name).exists()]
+    if found:
+        raise RobotRayError(
+            f"--out {out!r} already holds a search ({', '.join(found)}): continue it with "
+            f"`robot-ray search --resume {out}`, pass another --out, or delete {out!r} to start over"
+        )
 
 
 def training_overrides(epochs, batch_size, lr, channels, layers, train_subset, val_fraction) -> dict:

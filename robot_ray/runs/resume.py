@@ -101,9 +101,10 @@ def check_resume_state(config: SearchConfig) -> None:
     """
     if config.method != "robot" or not config.use_ray:
         return  # the plain loop and the baselines recompute from the recorded settings
-    if config.objective != "live" and getattr(config, "table_trials", "seed") == "seed":
-        return  # a trial per seed: finished seeds are in Tune's results, the others rerun whole
     exp_dir = Path(config.out).joinpath(*TUNE_EXPERIMENT)
+    if config.objective != "live" and getattr(config, "table_trials", "seed") == "seed":
+        _check_seed_trials(config, exp_dir)
+        return  # a trial per seed: finished seeds are in Tune's results, the others rerun whole
     experiments = sorted(glob.glob(str(exp_dir / "experiment_state-*.json")))
     if not experiments:
         return  # killed before Tune's first checkpoint: the search starts over
@@ -140,6 +141,28 @@ def check_resume_state(config: SearchConfig) -> None:
         raise RobotRayError(
             f"cannot resume {config.out!r}: its searcher state {Path(states[-1]).name} belongs to another search "
             f"than its {CONFIG_FILE} ({'; '.join(problems[:4])}{'; ...' if len(problems) > 4 else ''}): {hint}"
+        )
+
+
+def _check_seed_trials(config: SearchConfig, exp_dir: Path) -> None:
+    """A trial-per-seed experiment's trials (their ``params.json``, JSON) are of the recorded seeds.
+
+    Why: Tune restores the trials it has; a trial of a seed the settings do not record (another
+    search's experiment, an edited ``search_config.json``) would be restored beside them and the
+    recorded seeds never finish: the resume ended as "interrupted", exit 130.
+    """
+    hint = f"restore the run from a copy {NEW_OUT}"
+    foreign = set()
+    for params in sorted(exp_dir.glob("*/params.json")):
+        state = read_json_object(str(params), kind="trial parameters", hint=hint)
+        seed = state.get("seed")
+        if not isinstance(seed, int) or seed not in config.seeds:
+            foreign.add(repr(seed))
+    if foreign:
+        raise RobotRayError(
+            f"cannot resume {config.out!r}: its Tune experiment {str(exp_dir)!r} has trials of seed(s) "
+            f"{', '.join(sorted(foreign))}, not among the recorded seeds {sorted(config.seeds)} of its {CONFIG_FILE}: "
+            f"{hint}"
         )
 
 
