@@ -15,10 +15,14 @@ _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)
 
 
 def materialize(net: nn.Module, generator: torch.Generator, device: str | torch.device = "cpu") -> nn.Module:
-    """Allocate a meta-built network on ``device`` and give it PyTorch's default init."""
-    net = net.to_empty(device=device)
+    """Allocate a meta-built network and give it PyTorch's default init, then move it to ``device``.
+
+    The draws happen on the CPU (``generator`` is a CPU generator), so a seed gives the same
+    weights on every device; initialising on a CUDA device with a CPU generator fails in torch.
+    """
+    net = net.to_empty(device="cpu")
     init_default(net, generator)
-    return net
+    return net.to(device)
 
 
 @torch.no_grad()
