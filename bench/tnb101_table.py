@@ -3,6 +3,8 @@
 Usage::
 
     nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --workers 2
+    nice -n 19 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 \
+        --methods prenas swapnas@zen swapnas@synflow
     python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --report-only
 
 For every seed, task and method it runs one search with budget T and writes ``runs/<task>/<method>/seed<k>.json`` (best arch, its
@@ -15,6 +17,12 @@ paper's RoBoT ranks.
 
 RoBoT uses, per task, every published proxy with full coverage (zen; synflow and epe_nas for four
 tasks; fisher for two) plus the encoder's params and flops (:mod:`robot_ray.metrics.tnb101_table`).
+
+``--methods`` picks which methods run (finished runs of the others are left as they are and still
+enter the table). ``prenas`` runs with its defaults (one-hot features, no metric). SWAP-NAS is
+``swapnas@<metric>``: its fitness is that column of the task's metric table (the table has no
+``swap``/``swap_reg``: no Taskonomy images here to compute them); a task without that metric
+has no such run. SWAP-NAS queries one arch, whatever T is.
 """
 
 from __future__ import annotations
@@ -41,9 +49,17 @@ PAPER_ROBOT_RANK = {
     "autoencoder": 66,
 }
 """RoBoT's validation ranks in the paper's Table 3 (ICLR 2024)."""
-METHODS = ("robot", "rs", "rea", "reinforce", "weaknas")
-CHEAP = ("rs", "rea", "reinforce")
+METHODS = ("robot", "rs", "rea", "reinforce", "weaknas", "prenas", "swapnas@zen", "swapnas@synflow")
+CHEAP = ("rs", "rea", "reinforce", "prenas", "swapnas@zen", "swapnas@synflow")
 COMMAND = "nice -n 10 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 --workers 2"
+NEW_COMMAND = ("nice -n 19 python bench/tnb101_table.py --data-dir ../shared/data --out docs/results/tnb101 "
+               "--methods prenas swapnas@zen swapnas@synflow")
+"""What added the PRE-NAS and SWAP-NAS runs beside the others (one process, RoBoT's runs untouched)."""
+
+
+def fitness_of(method: str) -> str | None:
+    """The fitness metric of a ``swapnas@<metric>`` method, else None."""
+    return method.split("@", 1)[1] if method.startswith("swapnas@") else None
 
 
 def schedule(tasks: list[str], methods: list[str], seeds: int) -> list[tuple[int, str, str]]:
@@ -59,8 +75,11 @@ def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
     from robot_ray.runs.robot import robot_runner
 
     t0 = time.perf_counter()
+    fitness = fitness_of(method)
     if method == "robot":
         result = robot_runner(benchmark, budget, seed, metrics=matrix)
+    elif fitness is not None:
+        result = BASELINES["swapnas"](benchmark, budget, seed, metrics=matrix, fitness_metric=fitness)
     else:
         result = BASELINES[method](benchmark, budget, seed, metrics=matrix)
     best = result.ledger.best()
@@ -75,7 +94,7 @@ def run_one(benchmark, matrix, method: str, budget: int, seed: int) -> dict:
         "best_value": float(best.value),
         "rank": benchmark.value_rank(best.arch_id),
         "t0": result.t0,
-        "metrics": list(matrix.names) if method == "robot" else [],
+        "metrics": list(matrix.names) if method == "robot" else [fitness] if fitness else [],
         "seconds": round(time.perf_counter() - t0, 2),
         # best-so-far value after each query, for the best-value-vs-queries plot
         "curve": [float(r.best_value) for r in result.ledger.records],
@@ -120,6 +139,9 @@ def run_all(args: argparse.Namespace) -> None:
     """Run every missing job, ``--workers`` at a time; each result is written as it finishes."""
     out = Path(args.out)
     planned = schedule(args.tasks, args.methods, args.seeds)
+    # swapnas@<metric> only where the task's metric table has that metric
+    planned = [(s, t, m) for s, t, m in planned
+               if fitness_of(m) is None or fitness_of(m) in task_inputs(args.data_dir, t)[1].names]
     missing = [(s, t, m) for s, t, m in planned if not run_path(out, t, m, s).exists()]
     # runs stored before runs kept their curve: rerun them (deterministic) after the missing ones
     curveless = [(s, t, m) for s, t, m in planned
@@ -197,6 +219,10 @@ def report(out: Path) -> pd.DataFrame | None:
         used = runs[(runs["task"] == task) & (runs["method"] == "robot")]["metrics"]
         names = ", ".join(used.iloc[0]) if len(used) else "-"
         lines.append(f"| {task} | {PAPER_ROBOT_RANK[task]} | " + " | ".join(cells) + f" | {names} |")
+    if any(fitness_of(m) for m in methods):
+        lines += ["", "`swapnas@<metric>`: SWAP-NAS with that published metric as its fitness (no swap/swap_reg "
+                  "for TNB101 here); it queries 1 arch, the others T. Its runs: "
+                  f"`{NEW_COMMAND}`; `-`: the task has no such metric."]
     (out / "table.md").write_text("\n".join(lines) + "\n")
     plot_curves(runs, tasks, methods, out / "curves.png")
     return agg
@@ -219,6 +245,10 @@ def plot_curves(runs: pd.DataFrame, tasks: list[str], methods: list[str], path: 
             if not curves:
                 continue
             mean = np.mean(np.array(curves), axis=0)
+            if len(mean) == 1:  # SWAP-NAS: one query, its answer drawn flat over the budget
+                budget = max((len(c) for c in runs[runs["task"] == task]["curve"] if isinstance(c, list)), default=1)
+                ax.plot([1, budget], [mean[0], mean[0]], linestyle="--", label=f"{m} (1 query) [{len(curves)}]")
+                continue
             ax.plot(np.arange(1, len(mean) + 1), mean, label=f"{m} [{len(curves)}]")
         ax.set_title(task)
         ax.set_xlabel("queries")
