@@ -49,7 +49,8 @@ def connect(*, address: str | None = None, num_cpus: int | None = None, num_gpus
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
             raise RobotRayError(
-                f"cannot connect to the Ray cluster at {address!r} ({exc}): check that `ray start --head` "
+                f"cannot connect to the Ray cluster at {address!r} ({' '.join(str(exc).split())}): check that "
+                "`ray start --head` "
                 "runs there and the address (or an SSH tunnel to it) is reachable"
             ) from exc
         return

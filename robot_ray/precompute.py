@@ -102,8 +102,8 @@ class PrecomputeConfig:
             (all(math.isfinite(float(v)) and float(v) > 0 for v in self.actor_resources.values()),
              f"actor_resources must be finite and > 0, got {dict(self.actor_resources)}"),
             (self.max_retries >= 0, f"max_retries must be >= 0, got {self.max_retries}"),
-            (math.isfinite(self.wait) and self.wait >= 0,
-             f"--wait must be a finite number of seconds >= 0, got {self.wait}"),
+            (math.isfinite(self.wait) and 0 <= self.wait <= MAX_WAIT_S,
+             f"--wait must be a number of seconds in 0..{MAX_WAIT_S}, got {self.wait}"),
             (bool(self.metrics), "no metrics given: pass --metrics, e.g. grad_norm,snip,synflow,nwot"),
             (bool(self.out), "no cache directory given: pass --out DIR"),
         ]
@@ -282,6 +282,10 @@ def prepare(config: PrecomputeConfig) -> Plan:
     return Plan(directory, manifest, requested, pool, notes)
 
 
+MAX_WAIT_S = 7 * 24 * 3600
+"""--wait: a week; longer is waiting forever for a writer that will not finish."""
+
+
 def check_before_writing(config: PrecomputeConfig) -> None:
     """Every check that needs no lock and no cache content, so bad input never creates ``--out``.
 
@@ -292,6 +296,11 @@ def check_before_writing(config: PrecomputeConfig) -> None:
     Raises:
         RobotRayError: the first problem found.
     """
+    from robot_ray.io.storage import is_uri
+
+    if is_uri(config.out) or "://" in str(config.out):
+        raise RobotRayError(f"--out {config.out!r} is a URI; robot-ray precompute writes a local directory: pass a "
+                            "path, or run jobs/precompute.py --out URI on the cluster (it stages the cache to the URI)")
     settings = settings_for(config)
     spec = arch_ids.parse_arch_spec(config.archs)
     directory = Path(config.out).expanduser()

@@ -226,6 +226,14 @@ ROWS = [
     ("resume-config-wrong-type", ["search", "--resume", "{in}/config_budget_text"], "search_config.json is damaged"),
     ("resume-foreign-trials", ["search", "--resume", "{in}/foreign_trials"],
      "has trials of seed(s) 0, not among the recorded seeds [3]"),
+    # URIs where a command writes a local directory: they made a directory named 's3:' in the cwd
+    ("search-out-uri", _search("--out", "s3://bucket/run"), "--out 's3://bucket/run' is a URI"),
+    ("search-out-file-uri", _search("--out", "file:///tmp/robot-ray-run"), "is a URI; this command writes a local"),
+    ("precompute-out-uri", [*_precompute()[:-1], "gs://"], "--out 'gs://' is a URI"),
+    ("precompute-out-dotdot-uri", [*_precompute()[:-1], "file:///tmp/../tmp/cache"], "is a URI"),
+    ("compare-out-uri", ["compare", "--seeds", "0", "--out", "s3://bucket/x"], "--out 's3://bucket/x' is a URI"),
+    ("report-to-uri", ["report", "{in}/empty_dir", "--to", "gs://b/r"], "--to 'gs://b/r' is a URI"),
+    ("precompute-wait-forever", _precompute("--wait", "1e300"), "--wait must be a number of seconds in 0..604800"),
     # compare: checked before Ray starts
     ("compare-method", ["compare", "--methods", "foo", "--seeds", "0", "--out", "{out}"], "unknown method 'foo'"),
     ("compare-space", ["compare", "--space", "foo", "--seeds", "0", "--out", "{out}"], "unknown search space 'foo'"),

@@ -65,7 +65,14 @@ def parse_seeds(spec: str, *, flag: str = "--seeds", limit: int = MAX_SEEDS) -> 
 
 
 def check_output_location(out: str | os.PathLike, flag: str = "--out") -> None:
-    """``out`` is a directory, or can be created as one, by this user (nothing is created here)."""
+    """``out`` is a directory, or can be created as one, by this user (nothing is created here).
+
+    A URI (``s3://b/x``, ``file:///x``) is refused: as a path it named a local directory
+    ``s3:/b/x`` under the working directory, where results landed without a word.
+    """
+    if "://" in str(out):
+        raise RobotRayError(f"{flag} {str(out)!r} is a URI; this command writes a local directory: pass a path "
+                            "(on a cluster, the jobs/ scripts take URIs and upload: docs/cluster.md)")
     path = Path(out).expanduser()
     if path.exists():
         if not path.is_dir():

@@ -9,7 +9,7 @@ import click
 
 from robot_ray.cli import main
 from robot_ray.errors import RobotRayError
-from robot_ray.cli.checks import check_local_cpus, check_not_empty, check_number, parse_seeds
+from robot_ray.cli.checks import check_local_cpus, check_not_empty, check_number, check_output_location, parse_seeds
 
 _ALL_BASELINES = "rs,rea,reinforce,weaknas,prenas,swapnas,single-metric"
 
@@ -55,6 +55,7 @@ def compare_cmd(space, datasets, methods, seeds, budget, metrics, metric_table, 
     check_number(num_cpus, "--num-cpus", minimum=1, hint="or leave it out to use all CPUs")
     check_local_cpus(num_cpus, None)
     check_not_empty(out=out, data_dir=data_dir, metric_table=metric_table)
+    check_output_location(out)
     if label is not None:
         check_label(label)
 
@@ -92,6 +93,8 @@ def report_cmd(inputs, to, title, data_dir) -> None:
     from robot_ray.report import make_report
 
     check_not_empty(to=to, data_dir=data_dir)
+    if to is not None:
+        check_output_location(to, "--to")
     to = to or str(Path(inputs[0]) / "report")
     written = make_report(list(inputs), to, title=title, data_dir=data_dir)
     for path in written:
