@@ -50,6 +50,12 @@ def inputs(tmp_path_factory, data_dir) -> Path:
     (root / "earlier" / "summary.json").write_text("{}")
     (root / "foreign_trials" / "tune" / "robot" / "seed_trial_0").mkdir(parents=True)
     (root / "foreign_trials" / "tune" / "robot" / "seed_trial_0" / "params.json").write_text('{"seed": 0}')
+    for name, summary in (("summary_list", [1, 2]), ("summary_budget_text", {"method": "rs", "budget": "abc"}),
+                          ("summary_runs_int", {"method": "rs", "budget": 5, "runs": 5}),
+                          ("trajectory_no_seed", {"method": "rs", "budget": 5, "runs": []})):
+        (root / name / "rs").mkdir(parents=True)
+        (root / name / "rs" / "summary.json").write_text(json.dumps(summary))
+    pd.DataFrame({"query": [1], "best_test_value": [90.0]}).to_parquet(root / "trajectory_no_seed" / "rs" / "trajectory.parquet")
     (root / "config_list").mkdir()
     (root / "config_list" / "search_config.json").write_text("[1, 2]")
 
@@ -234,6 +240,13 @@ ROWS = [
     ("compare-out-uri", ["compare", "--seeds", "0", "--out", "s3://bucket/x"], "--out 's3://bucket/x' is a URI"),
     ("report-to-uri", ["report", "{in}/empty_dir", "--to", "gs://b/r"], "--to 'gs://b/r' is a URI"),
     ("precompute-wait-forever", _precompute("--wait", "1e300"), "--wait must be a number of seconds in 0..604800"),
+    # report: edited or foreign result files
+    ("report-summary-list", ["report", "{in}/summary_list", "--to", "{out}"], "is not a result summary (a JSON list"),
+    ("report-summary-budget-text", ["report", "{in}/summary_budget_text", "--to", "{out}"],
+     "budget 'abc' is not a whole number >= 1"),
+    ("report-summary-runs-int", ["report", "{in}/summary_runs_int", "--to", "{out}"], "runs is int, not a list"),
+    ("report-trajectory-no-seed", ["report", "{in}/trajectory_no_seed", "--to", "{out}"],
+     "is not a robot-ray trajectory (no column seed)"),
     # compare: checked before Ray starts
     ("compare-method", ["compare", "--methods", "foo", "--seeds", "0", "--out", "{out}"], "unknown method 'foo'"),
     ("compare-space", ["compare", "--space", "foo", "--seeds", "0", "--out", "{out}"], "unknown search space 'foo'"),

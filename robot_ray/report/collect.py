@@ -63,12 +63,43 @@ def read_result_dir(path: str | os.PathLike) -> ResultDir:
         summary = json.loads((path / SUMMARY).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise RobotRayError(f"cannot read {path / SUMMARY}: {exc}; rerun the search that wrote it") from exc
+    _check_summary(path / SUMMARY, summary)
     traj_path = path / TRAJECTORY
     try:
-        trajectory = pd.read_parquet(traj_path) if traj_path.exists() else pd.DataFrame()
+        trajectory = pd.read_parquet(traj_path) if traj_path.is_file() else pd.DataFrame()
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise RobotRayError(f"cannot read {traj_path} as Parquet: {exc}") from exc
+    missing = [c for c in TRAJECTORY_COLUMNS if c not in trajectory.columns]
+    if not trajectory.empty and missing:
+        raise RobotRayError(f"{traj_path} is not a robot-ray trajectory (no column {', '.join(missing)}): "
+                            "rerun the search that wrote it, or move the file out of the report's inputs")
     return ResultDir(path, summary, trajectory)
+
+
+TRAJECTORY_COLUMNS = ("seed", "query", "best_test_value")
+"""What the report reads of a trajectory (the running best test value per seed and query)."""
+
+
+def _check_summary(path: Path, summary: Any) -> None:
+    """A summary is a JSON object whose fields the report reads have their types.
+
+    Why: a list, ``"budget": "abc"`` or ``"runs": 5`` (an edited or foreign file) ended in a
+    Python traceback deep in the table code.
+    """
+    fix = "rerun the search that wrote it, or move it out of the report's inputs"
+    if not isinstance(summary, dict):
+        raise RobotRayError(f"{path} is not a result summary (a JSON {type(summary).__name__}, not an object): {fix}")
+    budget = summary.get("budget")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
+        raise RobotRayError(f"{path}: budget {budget!r} is not a whole number >= 1: {fix}")
+    runs = summary.get("runs")
+    if runs is not None and not (isinstance(runs, list) and all(isinstance(r, dict) for r in runs)):
+        raise RobotRayError(f"{path}: runs is {type(runs).__name__}, not a list of run objects: {fix}")
+    for run in runs or []:
+        for key in ("best_test_value", "cost", "t0", "best_arch_id", "queries"):
+            value = run.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise RobotRayError(f"{path}: a run's {key} is {value!r}, not a number: {fix}")
 
 
 def find_results(inputs: Iterable[str | os.PathLike]) -> list[ResultDir]:

@@ -115,7 +115,8 @@ def plot_curves(results: Sequence[ResultDir], path: str | Path, *, title: str | 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if first is not None:
         ax.set_xlim(1, first.budget)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="method", title_fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no trajectories: no legend (matplotlib warns on stderr otherwise)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="method", title_fontsize=8)
     return save_figure(fig, path)
 
 
