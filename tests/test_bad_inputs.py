@@ -226,6 +226,13 @@ ROWS = [
     ("resume-empty", ["search", "--resume", ""], "--resume is empty"),
     ("precompute-out-empty", [*_precompute()[:-1], ""], "--out is empty"),
     ("report-to-empty", ["report", "{in}/empty_dir", "--to", ""], "--to is empty"),
+    # flags that did nothing where given: honoured or refused
+    ("engine-with-baseline", _search("--method", "rs", "--engine", "ax"), "--engine set(s) RoBoT's BO and do(es) nothing"),
+    ("acquisition-with-baseline", _search("--method", "rea", "--acquisition", "logei"), "with --method rea"),
+    ("bo-rounds-with-baseline", _search("--method", "rs", "--bo-rounds", "3"), "--bo-rounds set(s) RoBoT's BO"),
+    ("table-trials-no-ray", _search("--no-ray", "--table-trials", "query"), "--table-trials set(s) how Ray runs"),
+    ("address-no-ray", _search("--no-ray", "--address", "127.0.0.1:1"), "leave it out, or drop --no-ray"),
+    ("num-cpus-table-baseline", _search("--method", "rs", "--num-cpus", "1"), "--method rs on a table runs in this"),
     # an earlier search in --out, damaged or foreign resume state
     ("search-into-earlier-search", _search("--out", "{in}/earlier"), "already holds a search"),
     ("resume-config-list", ["search", "--resume", "{in}/config_list"], "search_config.json is damaged (a JSON list"),

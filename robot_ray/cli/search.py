@@ -119,6 +119,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         return
     else:
         check_space(space)
+        check_flags_apply(click.get_current_context(), method=method, objective=objective, no_ray=no_ray)
         out = out or str(Path("out") / space / dataset / method)
         resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
         train = training_overrides(epochs, train_batch_size, lr, channels, layers, train_subset, val_fraction)
@@ -251,6 +252,33 @@ def resumed_config(ctx: click.Context, recorded: SearchConfig, *, progress: bool
                 {"gpu": params["trial_gpus"]} if params["trial_gpus"] else {})
         config = dataclasses.replace(config, trial_resources=resources)
     return config
+
+
+ROBOT_FLAGS = ("bo_rounds", "init_trials", "acquisition", "repeats", "initial", "engine")
+"""Settings of RoBoT's BO: a baseline (--method rs, ...) has none of them."""
+RAY_FLAGS = ("table_trials", "address", "num_cpus", "trial_cpus", "trial_gpus")
+"""Where and how Tune runs: a search that does not use Ray (--no-ray, a baseline on a table) has none."""
+
+
+def check_flags_apply(ctx: click.Context, *, method: str, objective: str, no_ray: bool) -> None:
+    """Every flag given is honoured or refused: a RoBoT setting with a baseline, a Ray setting
+    with a search that runs without Ray, were silently ignored (``--method rs --engine ax``,
+    ``--no-ray --address HOST:PORT``)."""
+
+    def given(names):
+        return ["--" + n.replace("_", "-") for n in names
+                if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+
+    robot_only = given(ROBOT_FLAGS)
+    if method != "robot" and robot_only:
+        raise RobotRayError(f"{', '.join(robot_only)} set(s) RoBoT's BO and do(es) nothing with --method {method}: "
+                            "leave it out, or use --method robot")
+    uses_ray = not no_ray and (method == "robot" or objective == LIVE)
+    ray_only = given(RAY_FLAGS)
+    if not uses_ray and ray_only:
+        why = "--no-ray runs in this process" if no_ray else f"--method {method} on a table runs in this process"
+        raise RobotRayError(f"{', '.join(ray_only)} set(s) how Ray runs the search, and {why}, without Ray: "
+                            "leave it out" + (", or drop --no-ray" if no_ray else ""))
 
 
 def _abs_path(value: str) -> str:
