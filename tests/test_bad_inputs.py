@@ -123,6 +123,7 @@ ROWS = [
     ("bo-rounds-zero", _search("--bo-rounds", "0"), "--bo-rounds must be a finite number >= 1"),
     # seeds
     ("seeds-too-many", _search("--seeds", "0-100000000"), "names 100000001 seeds; at most 10000"),
+    ("seeds-long-list", _search("--seeds", ",".join(map(str, range(20001)))), "...,19999,20000' names 20001 seeds"),
     ("seeds-negative", _search("--seeds", "-1"), "seeds must be in 0..2147483647, got -1"),
     ("seeds-above-int32", _search("--seeds", "0,2147483648"), "seeds must be in 0..2147483647, got 2147483648"),
     ("seeds-text", _search("--seeds", "abc"), "malformed seeds 'abc'"),

@@ -57,10 +57,11 @@ def parse_seeds(spec: str, *, flag: str = "--seeds", limit: int = MAX_SEEDS) -> 
         count += max(0, hi - lo + 1)
         low = lo if low is None else min(low, lo)
         high = hi if high is None else max(high, hi)
+    shown = repr(spec) if len(spec or "") <= 60 else repr(spec[:40] + "..." + spec[-12:])  # a 100 kB list: one short line
     if low is not None and (low < 0 or high > MAX_SEED):
-        raise RobotRayError(f"{flag} {spec!r}: seeds must be in 0..{MAX_SEED}, got {low if low < 0 else high}")
+        raise RobotRayError(f"{flag} {shown}: seeds must be in 0..{MAX_SEED}, got {low if low < 0 else high}")
     if count > limit:
-        raise RobotRayError(f"{flag} {spec!r} names {count} seeds; at most {limit} per run: split them over several runs")
+        raise RobotRayError(f"{flag} {shown} names {count} seeds; at most {limit} per run: split them over several runs")
     return parse_int_list(spec, what=flag.lstrip("-"))
 
 
