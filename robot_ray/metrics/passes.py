@@ -168,9 +168,12 @@ def run_gaussian_pass(net: nn.Module, x: torch.Tensor, needs: Iterable[str], see
     (``bench/swap_samples.py`` varies it).
     """
     needs = set(needs)
-    net = _copy(net, device)
+    # drawn on the CPU, then moved: a CPU generator cannot fill CUDA tensors (on a GPU zen and
+    # SWAP were NaN), and a seed gives the same init on every device
+    net = _copy(net, "cpu")
     rec: dict[str, Any] = {"params": count_params(net)}
     init_gaussian(net, torch.Generator(device="cpu").manual_seed(int(seed)))
+    net = net.to(device)
     layout = torch.channels_last if torch.device(device).type == "cpu" else torch.contiguous_format
     net = net.to(memory_format=layout)
     with torch.no_grad():
