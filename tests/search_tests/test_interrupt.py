@@ -37,6 +37,22 @@ def _finished_trials(exp) -> int:
         return 0
 
 
+def _interrupted(data_dir, out, budget: str, seeds: str, progress, at_least: int, signum, *extra) -> tuple[int, str]:
+    """Start ``robot-ray search`` (Tune checkpointing every second), send ``signum`` once
+    ``progress(experiment dir)`` reaches ``at_least``; (exit code, stderr)."""
+    cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
+           "--budget", budget, "--seeds", seeds, "--out", str(out), "--quiet", "--num-cpus", "2", *extra]
+    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while progress(out / "tune" / "robot") < at_least and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the search finished before it could be interrupted"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
 def _resume_gives_the_plain_loops_answer(out, plain, data_dir, budget: str, seeds: str) -> None:
     """``--resume out`` finishes, with the trajectories of the same search in a plain loop."""
     result = CliRunner().invoke(main, ["search", "--resume", str(out), "--quiet", "--num-cpus", "2"])
@@ -52,18 +68,8 @@ def _resume_gives_the_plain_loops_answer(out, plain, data_dir, budget: str, seed
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_stops_without_a_result_and_resume_finishes(data_dir, tmp_path, signum, code):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
-           "--budget", "10", "--seeds", "10-11", "--out", str(out), "--quiet", "--num-cpus", "2",
-           "--table-trials", "query"]
-    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while _done(out / "tune" / "robot") < 4 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    assert proc.poll() is None, "the search finished before it could be interrupted"
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == code, err[-2000:]
+    returncode, err = _interrupted(data_dir, out, "10", "10-11", _done, 4, signum, "--table-trials", "query")
+    assert returncode == code, err[-2000:]
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err
     assert not (out / "summary.json").exists() and not (out / "trajectory.parquet").exists()
 
@@ -76,17 +82,8 @@ def test_seed_trials_interrupted_resume_to_the_same_answer(data_dir, tmp_path):
     then --resume reruns only the unfinished ones and gives the plain loop's trajectories."""
     out = tmp_path / "run"
     seeds = "0-39"
-    cmd = [sys.executable, "-m", "robot_ray", "search", "--data-dir", str(data_dir), "--metrics", METRICS,
-           "--budget", "20", "--seeds", seeds, "--out", str(out), "--quiet", "--num-cpus", "2"]
-    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while _finished_trials(out / "tune" / "robot") < 2 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the search finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-2000:]
+    returncode, err = _interrupted(data_dir, out, "20", seeds, _finished_trials, 2, signal.SIGINT)
+    assert returncode == 130, err[-2000:]
     assert not (out / "summary.json").exists()
 
     _resume_gives_the_plain_loops_answer(out, tmp_path / "plain", data_dir, "20", seeds)
