@@ -20,9 +20,10 @@ so no metric sees another metric's weight changes. Records by pass:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,39 @@ def run_data_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs: Itera
                   device: str | torch.device) -> dict[str, Any]:
     """One forward (and the backward passes ``needs`` ask for) on the real batch."""
     needs = set(needs)
-    net = _copy(net, device)
+    with _borrowed(net, device) as net:
+        return _data_pass(net, x, y, needs, device)
+
+
+@contextlib.contextmanager
+def _borrowed(net: nn.Module, device: str | torch.device) -> Iterator[nn.Module]:
+    """The network itself in train mode, given back with its mode and buffers as they were.
+
+    The data pass only reads the weights (``autograd.grad`` sets no ``.grad``; its hooks are
+    removed), but a train-mode forward updates BatchNorm's running statistics, which are restored
+    here. It saves a deep copy per architecture: ~70 ms of host time on a GPU node, where the
+    three copies were 56 % of the fused time. A network on another device is copied as before.
+    """
+    target = torch.device(device)
+    params = list(net.parameters())
+    if not params or any(p.device.type != target.type or (target.index is not None and p.device != target)
+                         for p in params):
+        yield _copy(net, device)
+        return
+    modes = {m: m.training for m in net.modules()}
+    buffers = {name: b.clone() for name, b in net.named_buffers()}
+    try:
+        yield net.train()
+    finally:
+        with torch.no_grad():
+            for name, b in net.named_buffers():
+                b.copy_(buffers[name])
+        for m, training in modes.items():
+            m.training = training
+
+
+def _data_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, needs: set[str],
+               device: str | torch.device) -> dict[str, Any]:
     layers = weighted_layers(net)
     rec: dict[str, Any] = {}
     handles = []

@@ -146,3 +146,14 @@ def test_every_metric_on_cuda_is_finite_and_matches_the_cpu(batch, space) -> Non
     for name in NAMES:
         assert math.isfinite(on_gpu[name]), name
         assert on_gpu[name] == pytest.approx(on_cpu[name], rel=5e-2, abs=1e-2), name
+
+
+def test_the_network_handed_in_keeps_its_mode_and_batchnorm_statistics(batch) -> None:
+    """The data pass runs on the network itself (no deep copy): a train-mode forward updates
+    BatchNorm's running statistics, which must be given back as they were, with the mode."""
+    net = build_network("nb201", ARCHS[0], 10, channels=4, cells=1, seed=1).eval()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    compute_metrics(net, batch, NAMES)
+    assert not any(m.training for m in net.modules())
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert all(p.grad is None for p in net.parameters())
