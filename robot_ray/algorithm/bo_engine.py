@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from robot_ray.algorithm.induced import one_hot_weights
 from robot_ray.errors import RobotRayError
 
+BO_ENGINES = ("gp", "ax")
+"""The engines by name (:data:`robot_ray.tune.robot_searcher.ENGINES`); here, free of Ray and Ax,
+so that settings can be checked before anything heavy is imported."""
 ACQUISITIONS = ("ucb", "logei")
 INITIAL = ("corners", "sobol")
 UCB_BETA = 2.576**2

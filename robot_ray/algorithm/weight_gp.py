@@ -173,12 +173,11 @@ class WeightGP(BOEngine):
             return self._model
         from sklearn.gaussian_process import GaussianProcessRegressor
 
-        sign = 1.0 if self.mode == "max" else -1.0
-        done = [(w, sign * v) for w, status, v in self._trials if status == "complete" and math.isfinite(v)]
+        done = self._observed()
         if len(done) < MIN_OBSERVATIONS:
             return None
-        X = self._unit([w for w, _ in done])
-        y = np.array([v for _, v in done])
+        X = self._unit([w for _, w, _ in done])
+        y = np.array([v for _, _, v in done])
         # every fit starts at the priors' modes, as BoTorch's does: warm-starting from the last
         # fit was measured worse (NB201 seeds 0-29: the best cell in 93% / 90% of CIFAR-10 /
         # CIFAR-100 runs instead of 97% / 97%) and saves only ~3 ms
@@ -193,6 +192,13 @@ class WeightGP(BOEngine):
         if n is not None and n == self._n:
             self._model = gp
         return gp
+
+    def _observed(self) -> list[tuple[int, list[float], float]]:
+        """(trial index, weights, value) of every finite observation, the value negated for
+        ``min`` so that the GP always maximises."""
+        sign = 1.0 if self.mode == "max" else -1.0
+        return [(i, w, sign * v) for i, (w, status, v) in enumerate(self._trials)
+                if status == "complete" and math.isfinite(v)]
 
     def _kernel(self):
         """RBF with one length scale per metric, unit output scale (y is standardised), noise."""
@@ -216,10 +222,9 @@ class WeightGP(BOEngine):
         faces = sobol_weights(m, BOUNDARY, self.bounds, rng)
         pinned = rng.random(faces.shape) < 0.3
         faces[pinned] = np.where(rng.random(int(pinned.sum())) < 0.5, lo, hi)
-        sign = 1.0 if self.mode == "max" else -1.0
-        done = sorted(((sign * v, i) for i, (w, status, v) in enumerate(self._trials)
-                       if status == "complete" and math.isfinite(v)), reverse=True)
-        centres = [self._trials[i][0] for _, i in done[:LOCAL_CENTRES]]
+        # the best first, the later trial first on a tie
+        done = sorted(self._observed(), key=lambda o: (o[2], o[0]), reverse=True)
+        centres = [w for _, w, _ in done[:LOCAL_CENTRES]]
         local = [np.clip(np.asarray(c) + rng.normal(0.0, LOCAL_SD * (hi - lo), size=(LOCAL, m)), lo, hi)
                  for c in centres]
         return np.concatenate([spread, faces, *local])
@@ -244,8 +249,7 @@ class WeightGP(BOEngine):
         from scipy.special import log_ndtr
 
         # log EI over the best observed value (in the GP's units): stable where EI underflows
-        sign = 1.0 if self.mode == "max" else -1.0
-        best = max(sign * v for _, status, v in self._trials if status == "complete" and math.isfinite(v))
+        best = max(v for _, _, v in self._observed())
         std = np.maximum(std, 1e-12)
         z = (mean - best) / std
         # log(phi(z) + z Phi(z)) via log Phi, accurate for z >> 0 and z << 0 alike

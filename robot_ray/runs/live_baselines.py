@@ -21,7 +21,7 @@ from pathlib import Path
 
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.benchmarks.base import Benchmark
-from robot_ray.errors import RobotRayError, RunInterrupted
+from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
 
 LIVE_BASELINES = ("prenas", "swapnas")
@@ -48,7 +48,7 @@ def run_live_baseline(method: str, benchmark: Benchmark, metrics: MetricMatrix |
     """
     from ray import tune
 
-    from robot_ray.runs.robot import EXPERIMENT, TUNE_DIR, _fit, _newest_searcher_state, _run_config
+    from robot_ray.runs.robot import check_finished, experiment_dir, fit_experiment, newest_searcher_state, run_config
     from robot_ray.tune.baseline_searcher import searcher_class
     from robot_ray.tune.fanout import SeedFanoutSearcher
     from robot_ray.tune.json_state import read_json_state
@@ -68,7 +68,6 @@ def run_live_baseline(method: str, benchmark: Benchmark, metrics: MetricMatrix |
         return cls(benchmark, budget, seed, metric="value", mode="max", metrics=metrics, **options)
 
     out_dir = Path(out_dir)
-    exp_dir = out_dir.resolve() / TUNE_DIR / EXPERIMENT
     trainable = tune.with_resources(tune.with_parameters(live_trial, objective=objective), dict(trial_resources))
     per_seed = 1 if key == "swapnas" else budget
     bar = TrialProgress(total=len(seeds) * per_seed, description="trials", enabled=progress)
@@ -79,12 +78,11 @@ def run_live_baseline(method: str, benchmark: Benchmark, metrics: MetricMatrix |
             trainable,
             tune_config=tune.TuneConfig(search_alg=fanout, metric="value", mode="max", num_samples=-1,
                                         reuse_actors=True, max_concurrent_trials=max_concurrent_trials),
-            run_config=_run_config(out_dir, bar),
+            run_config=run_config(out_dir, bar),
         )
 
-    grid = _fit(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
-    errors = [r.error for r in grid if r.error is not None]
-    state = read_json_state(_newest_searcher_state(exp_dir))
+    grid = fit_experiment(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
+    state = read_json_state(newest_searcher_state(experiment_dir(out_dir)))
     results, unfinished = [], []
     for s in seeds:
         child = searcher(s)
@@ -94,8 +92,5 @@ def run_live_baseline(method: str, benchmark: Benchmark, metrics: MetricMatrix |
             unfinished.append(s)
         else:
             results.append(result)
-    if unfinished:
-        if errors:
-            raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
-        raise RunInterrupted(f"the search in {out_dir} stopped before its end (seeds {unfinished} unfinished)")
+    check_finished(unfinished, grid, out_dir)
     return results

@@ -102,7 +102,7 @@ def check_resume_state(config: SearchConfig) -> None:
     if config.method != "robot" or not config.use_ray:
         return  # the plain loop and the baselines recompute from the recorded settings
     exp_dir = Path(config.out).joinpath(*TUNE_EXPERIMENT)
-    if config.objective != "live" and getattr(config, "table_trials", "seed") == "seed":
+    if config.objective != "live" and config.table_trials == "seed":
         _check_seed_trials(config, exp_dir)
         return  # a trial per seed: finished seeds are in Tune's results, the others rerun whole
     experiments = sorted(glob.glob(str(exp_dir / "experiment_state-*.json")))

@@ -150,10 +150,9 @@ def trial_slots(resources: dict) -> int:
     """How many trials asking ``resources`` (``{"cpu": c, "gpu": g}``) the Ray cluster runs at once."""
     import ray
 
-    if not ray.is_initialized():
-        from robot_ray.cluster import connect
+    from robot_ray.cluster import connect
 
-        connect()
+    connect()  # a no-op when Ray is up
     total = ray.cluster_resources()
     names = {"cpu": "CPU", "gpu": "GPU"}
     fits = [total.get(names.get(key, key), 0.0) // float(need) for key, need in resources.items() if float(need) > 0]
@@ -191,26 +190,37 @@ def _run_seed_trials(benchmark, metrics, seeds, settings, ts: TuneSettings, *, o
             trainable, param_space={"seed": tune.grid_search(list(seeds))},
             tune_config=tune.TuneConfig(metric="value", mode="max", reuse_actors=True,
                                         max_concurrent_trials=ts.max_concurrent_trials),
-            run_config=_run_config(out_dir, bar),
+            run_config=run_config(out_dir, bar),
         )
 
-    grid = _fit(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
-    searchers, errors = {}, []
+    grid = fit_experiment(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
+    searchers = {}
     for result in grid:
-        if result.error is not None:
-            errors.append(result.error)
-        elif result.metrics and "searcher_state" in result.metrics:
+        if result.error is None and result.metrics and "searcher_state" in result.metrics:
             state = json.loads(result.metrics["searcher_state"])
             searchers[int(result.metrics["seed"])] = RoBoTSearcher.from_state(state, metrics)
-    missing = [s for s in seeds if s not in searchers]
-    if missing:
-        if errors:
-            raise RobotRayError(f"{len(errors)} seed trial(s) failed; first error: {errors[0]}")
-        raise RunInterrupted(f"the search in {out_dir} stopped before its end (seeds {missing} unfinished)")
+    check_finished([s for s in seeds if s not in searchers], grid, out_dir)
     return searchers
 
 
-def _run_config(out_dir: Path, bar):
+def check_finished(unfinished: list[int], grid, out_dir: Path) -> None:
+    """A run with unfinished seeds is no result: the first trial error if a trial failed (a
+    RobotRayError), else an interruption to resume (RunInterrupted)."""
+    if not unfinished:
+        return
+    errors = [r.error for r in grid if r.error is not None]
+    if errors:
+        raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
+    raise RunInterrupted(f"the search in {out_dir} stopped before its end (seeds {unfinished} unfinished)")
+
+
+def experiment_dir(out_dir: str | os.PathLike) -> Path:
+    """Where a search's Tune experiment lives: OUT/tune/robot."""
+    return Path(out_dir).resolve() / TUNE_DIR / EXPERIMENT
+
+
+def run_config(out_dir: Path, bar):
+    """The RunConfig of every robot-ray Tune experiment (its place, our progress bar, retries)."""
     from ray import tune
 
     return tune.RunConfig(
@@ -221,16 +231,14 @@ def _run_config(out_dir: Path, bar):
     )
 
 
-def _fit(new_tuner, trainable, bar, *, out_dir: Path, resume: bool):
+def fit_experiment(new_tuner, trainable, bar, *, out_dir: Path, resume: bool):
     """Run (or, with ``resume``, restore and continue) the experiment at OUT/tune/robot."""
-    import ray
     from ray import tune
 
-    if not ray.is_initialized():
-        from robot_ray.cluster import connect
+    from robot_ray.cluster import connect
 
-        connect()
-    exp_dir = out_dir.resolve() / TUNE_DIR / EXPERIMENT
+    connect()  # a no-op when Ray is up
+    exp_dir = experiment_dir(out_dir)
     # our own progress bar replaces Tune's console output (its config box, TensorBoard hints)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     if not resume and exp_dir.exists():
@@ -254,7 +262,6 @@ def _run_on_tune(benchmark, metrics, seeds, settings, ts: TuneSettings, *, objec
     from robot_ray.tune.progress import TrialProgress
     from robot_ray.tune.trainables import live_trial, table_trial
 
-    exp_dir = out_dir.resolve() / TUNE_DIR / EXPERIMENT
     if objective is None:
         trainable = tune.with_parameters(table_trial, benchmark=benchmark)
     else:
@@ -271,20 +278,16 @@ def _run_on_tune(benchmark, metrics, seeds, settings, ts: TuneSettings, *, objec
                 search_alg=fanout, metric="value", mode="max", num_samples=-1, reuse_actors=True,
                 max_concurrent_trials=ts.max_concurrent_trials,
             ),
-            run_config=_run_config(out_dir, bar),
+            run_config=run_config(out_dir, bar),
         )
 
-    grid = _fit(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
-    errors = [r.error for r in grid if r.error is not None]
-    fanout = SeedFanoutSearcher.from_checkpoint(_newest_searcher_state(exp_dir), metrics)
-    if not fanout.finished:
-        if errors:
-            raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
-        raise RunInterrupted(f"the search in {out_dir} stopped before its end")
+    grid = fit_experiment(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
+    fanout = SeedFanoutSearcher.from_checkpoint(newest_searcher_state(experiment_dir(out_dir)), metrics)
+    check_finished([s for s, child in fanout.children.items() if not child.finished], grid, out_dir)
     return fanout
 
 
-def _newest_searcher_state(exp_dir: Path) -> str:
+def newest_searcher_state(exp_dir: Path) -> str:
     """Tune writes the searcher's JSON state beside its experiment state at the end of ``fit``."""
     found = sorted(glob.glob(str(exp_dir / "searcher-state-*.pkl")))
     if not found:

@@ -24,6 +24,7 @@ from robot_ray.metric_sources import MetricSource
 from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.io.atomic import atomic_write_json
+from robot_ray.algorithm.bo_engine import BO_ENGINES
 from robot_ray.io.lease import Lease
 from robot_ray.runs.results import write_results
 
@@ -80,8 +81,8 @@ class SearchConfig:
                 object.__setattr__(self, key, str(Path(value).expanduser().resolve()))
         if self.method not in METHODS:
             raise RobotRayError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
-        if self.engine not in ("gp", "ax"):
-            raise RobotRayError(f"unknown BO engine {self.engine!r}; choose gp or ax")
+        if self.engine not in BO_ENGINES:
+            raise RobotRayError(f"unknown BO engine {self.engine!r}; choose one of {', '.join(BO_ENGINES)}")
         if self.table_trials not in ("seed", "query"):
             raise RobotRayError(f"unknown table_trials {self.table_trials!r}; choose seed or query")
         if self.objective not in OBJECTIVES:

@@ -51,7 +51,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 from robot_ray.algorithm.induced import (
     InducedArchs, candidate_weights, fingerprint, one_hot_weights, sobol_weights,
 )
-from robot_ray.algorithm.bo_engine import UCB_BETA
+from robot_ray.algorithm.bo_engine import BO_ENGINES, UCB_BETA
 from robot_ray.algorithm.weight_gp import WeightGP
 from robot_ray.algorithm.weights import explore_arch, greedy_candidates, weight_vector
 from robot_ray.errors import RobotRayError
@@ -64,7 +64,7 @@ from robot_ray.tune.weight_bo import WeightBO
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 2
-ENGINES = {"gp": WeightGP, "ax": WeightBO}
+ENGINES = dict(zip(BO_ENGINES, (WeightGP, WeightBO)))
 """BO engines of the weights: ``gp`` (scikit-learn GP, acquisition over a finite candidate set,
 milliseconds per proposal) and ``ax`` (Ax's BoTorch GP, about 0.3 s per proposal)."""
 REPEATS = ("novel", "keep")
