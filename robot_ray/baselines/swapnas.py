@@ -34,6 +34,8 @@ over the pool (0 = the smallest, 1 = the largest model): mu and sigma are in tho
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,6 +45,7 @@ from robot_ray.metrics.matrix import MetricMatrix
 from robot_ray.baselines._common import DartsPoolMoves, new_ledger, pool_codes, reject_options
 from robot_ray.algorithm.encoding import cell_encoding, features, is_cell_space
 from robot_ray.algorithm.ledger import RunResult
+from robot_ray.spaces import darts
 
 NAME = "swapnas"
 DEFAULT_FITNESS = "swap_reg"
@@ -128,6 +131,91 @@ class _Moves:
         return child if child >= 0 and self.row_of[child] >= 0 else a
 
 
+
+# -- the evolution, shared by the matrix (tables, pools) and the live DARTS fitness ----------------------------
+class Memo:
+    """A fitness memoised by key: ``memo(keys) -> values``, the unseen keys scored as one batch.
+
+    Args:
+        score_batch: ``keys -> values`` for keys not scored yet (distinct, in first-asked order).
+        known: scores already computed (a resumed search's), used as if scored here.
+
+    Attributes:
+        scores: key -> fitness, in first-scored order (a resumed run's known scores where it asks them).
+        calls: fitness calls made (one per key asked, repeats included).
+        batches: calls of ``score_batch``; computed: keys it scored.
+    """
+
+    def __init__(self, score_batch: Callable[[list], Sequence[float]], known: dict | None = None) -> None:
+        self.score_batch = score_batch
+        self.known = dict(known or {})
+        self.scores: dict = {}
+        self.calls = self.batches = self.computed = 0
+
+    def __call__(self, keys: Sequence) -> list[float]:
+        self.calls += len(keys)
+        new = [k for k in dict.fromkeys(keys) if k not in self.scores]
+        for k in [k for k in new if k in self.known]:
+            self.scores[k] = self.known[k]
+        todo = [k for k in new if k not in self.scores]
+        if todo:
+            values = [float(v) for v in self.score_batch(todo)]
+            if len(values) != len(todo):
+                raise RuntimeError(f"the fitness scored {len(values)} of {len(todo)} architectures")
+            self.batches += 1
+            self.computed += len(todo)
+            self.scores.update(zip(todo, values))
+        return [self.scores[k] for k in keys]
+
+
+def evolve(population: list, fitness: Memo, propose, rng: np.random.Generator, *, cycles: int, sample_size: int,
+           mutations: int, remove: str = "worst", cross=None, after_cycle=None) -> list:
+    """SWAP-NAS's evolution over architectures named by hashable keys; returns the final population.
+
+    Each cycle draws ``sample_size`` members without replacement, takes the best as parent
+    (``cross(a, b, rng)``: a crossover of the best two), makes ``mutations`` children with
+    ``propose(parent, rng, count)`` (an empty list ends the search), scores them as one batch,
+    adds the best-scoring child and removes the worst member (``"oldest"``: the oldest).
+    ``after_cycle(cycle)`` runs after each cycle (a checkpoint). Ties: the earlier sampled member,
+    the first child, the oldest of the worst. Fitness values must be numbers (NaN: map it first).
+    """
+    population = list(population)
+    values = list(fitness(population))
+    for cycle in range(cycles):
+        sample = rng.choice(len(population), size=min(sample_size, len(population)), replace=False)
+        ranked = sorted(sample.tolist(), key=lambda i: -values[i])  # stable: sample order breaks ties
+        parent = population[ranked[0]]
+        if cross is not None and len(ranked) > 1:
+            parent = cross(parent, population[ranked[1]], rng)
+        kids = propose(parent, rng, mutations)
+        if len(kids) == 0:
+            break
+        kid_values = fitness(kids)
+        best_kid = int(np.argmax(kid_values))
+        population.append(kids[best_kid])
+        values.append(kid_values[best_kid])
+        drop = int(np.argmin(values)) if remove == "worst" else 0  # first minimum: the oldest of the worst
+        del population[drop], values[drop]
+        if after_cycle is not None:
+            after_cycle(cycle)
+    return population
+
+
+def check_sizes(population_size, cycles, sample_size, mutations, remove) -> None:
+    """The evolution's settings: ints (cycles >= 0, the others >= 1) and a known removal rule."""
+    sizes = {"population_size": population_size, "cycles": cycles, "sample_size": sample_size,
+             "mutations": mutations}
+    bad = {k: v for k, v in sizes.items() if not isinstance(v, (int, np.integer)) or isinstance(v, bool)
+           or v < (0 if k == "cycles" else 1)}
+    if bad:
+        raise RobotRayError(
+            "swapnas sizes must be ints (cycles >= 0, the others >= 1), got "
+            + ", ".join(f"{k}={v!r}" for k, v in bad.items())
+        )
+    if remove not in REMOVE:
+        raise RobotRayError(f"swapnas remove={remove!r}; choose one of {', '.join(REMOVE)}")
+
+
 def run(
     benchmark: TabularBenchmark,
     budget: int,
@@ -164,17 +252,7 @@ def run(
         RobotRayError: no matrix, unknown fitness metric, ids outside the pool, bad sizes or options.
     """
     reject_options(NAME, options, OPTIONS)
-    sizes = {"population_size": population_size, "cycles": cycles, "sample_size": sample_size,
-             "mutations": mutations}
-    bad = {k: v for k, v in sizes.items() if not isinstance(v, (int, np.integer)) or isinstance(v, bool)
-           or v < (0 if k == "cycles" else 1)}
-    if bad:
-        raise RobotRayError(
-            "swapnas sizes must be ints (cycles >= 0, the others >= 1), got "
-            + ", ".join(f"{k}={v!r}" for k, v in bad.items())
-        )
-    if remove not in REMOVE:
-        raise RobotRayError(f"swapnas remove={remove!r}; choose one of {', '.join(REMOVE)}")
+    check_sizes(population_size, cycles, sample_size, mutations, remove)
     column = fitness_column(metrics, fitness_metric)
     ledger = new_ledger(benchmark, budget, NAME)
     ids = np.asarray(metrics.arch_ids, dtype=np.int64)
@@ -191,35 +269,17 @@ def run(
         raise RobotRayError(f"swapnas crossover=True needs a cell space; {benchmark.space} is not one")
     rng = np.random.default_rng(seed)
 
-    scored: dict[int, float] = {}  # arch id -> fitness, in first-scored order
-    calls = 0
-
-    def fitness(arch_id: int) -> float:
-        nonlocal calls
-        calls += 1
-        value = scored.get(arch_id)
-        if value is None:
-            value = scored[arch_id] = float(fit[row_of[arch_id]])
-        return value
-
-    population = [int(a) for a in ids[rng.choice(len(ids), size=min(population_size, len(ids)), replace=False)]]
-    values = [fitness(a) for a in population]
-    for _ in range(cycles):
-        sample = rng.choice(len(population), size=min(sample_size, len(population)), replace=False)
-        ranked = sorted(sample.tolist(), key=lambda i: -values[i])  # stable: sample order breaks ties
-        parent = population[ranked[0]]
-        if crossover and len(ranked) > 1:
-            parent = moves.crossover(parent, population[ranked[1]], rng)
+    def propose(parent: int, rng: np.random.Generator, count: int) -> list[int]:
         near = moves.neighbours(parent)
         if len(near) == 0:  # a one-arch pool: nothing to move to
-            break
-        kids = near[rng.integers(len(near), size=mutations)]
-        kid_values = [fitness(int(k)) for k in kids]
-        best_kid = int(np.argmax(kid_values))
-        population.append(int(kids[best_kid]))
-        values.append(kid_values[best_kid])
-        drop = int(np.argmin(values)) if remove == "worst" else 0  # first minimum: the oldest of the worst
-        del population[drop], values[drop]
+            return []
+        return [int(k) for k in near[rng.integers(len(near), size=count)]]
+
+    population = [int(a) for a in ids[rng.choice(len(ids), size=min(population_size, len(ids)), replace=False)]]
+    memo = Memo(lambda keys: [float(fit[row_of[a]]) for a in keys])
+    evolve(population, memo, propose, rng, cycles=cycles, sample_size=sample_size, mutations=mutations,
+           remove=remove, cross=moves.crossover if crossover else None)
+    scored, calls = memo.scores, memo.calls
     best = max(scored, key=lambda a: scored[a])  # first scored wins a tie
     ledger.query(best, stage=NAME)
     return RunResult(seed=seed, ledger=ledger, extra={
@@ -229,3 +289,165 @@ def run(
         "best_fitness": scored[best],
         "search_queries": 0,
     })
+
+
+# -- the live DARTS search: the whole space, children are true one-edge mutants --------------------------------
+def mutate_codes(code: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` one-edge mutants of one DARTS compact code, ``(count, 32)`` int8, canonical.
+
+    Each mutant changes one edge of one cell (normal or reduce, drawn uniformly): with probability
+    1/2 its op (to one of the 6 others), else its input node (to one the node does not take yet,
+    so a node's two inputs stay distinct, as :func:`robot_ray.spaces.darts.sample_codes` draws
+    them; node 2, whose two inputs are the cell's two inputs, has no other and changes an op).
+    Every mutant differs from the parent; two mutants may coincide.
+    """
+    parent = np.asarray(code, dtype=np.int8).reshape(darts.CODE_LENGTH)
+    cells = parent.reshape(len(darts.CELLS), darts.EDGES_PER_CELL, 2)
+    out = np.repeat(cells[None], count, axis=0)
+    draws = rng.random((count, 4))  # a fixed number of draws per mutant
+    num_ops = len(darts.OPS)
+    for i in range(count):
+        c = int(draws[i, 0] * len(darts.CELLS))
+        if draws[i, 1] < 0.5:  # an op: any edge, any other op
+            e = int(draws[i, 2] * darts.EDGES_PER_CELL)
+            old = int(out[i, c, e, 1])
+            out[i, c, e, 1] = (old + 1 + int(draws[i, 3] * (num_ops - 1))) % num_ops
+        else:  # an input: an edge of nodes 3..5, a node input its node does not take yet
+            e = 2 + int(draws[i, 2] * (darts.EDGES_PER_CELL - 2))
+            node = e // 2 + 2
+            taken = {int(out[i, c, e, 0]), int(out[i, c, e ^ 1, 0])}
+            free = [j for j in range(node) if j not in taken]
+            out[i, c, e, 0] = free[int(draws[i, 3] * len(free))]
+    return darts.canonicalize_codes(out.reshape(count, darts.CODE_LENGTH))
+
+
+def cross_codes(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-node uniform crossover of two DARTS codes: each of the 8 nodes (4 per cell) with both its
+    edges from ``a`` or from ``b``, so inputs stay valid and distinct; canonical ``(32,)`` int8."""
+    take = rng.random(len(darts.CELLS) * darts.NUM_NODES) < 0.5
+    a = np.asarray(a, dtype=np.int8).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.int8).reshape(-1, 4)
+    return darts.canonicalize_codes(np.where(take[:, None], a, b).reshape(1, -1))[0]
+
+
+LIVE_OPTIONS = ("population_size", "cycles", "sample_size", "mutations", "crossover", "remove")
+"""Options of the evolution in :func:`run_live` (the scorer's are the scorer's own)."""
+
+
+@dataclass
+class LiveSearch:
+    """What :func:`run_live` found.
+
+    Attributes:
+        best_code: the best-scoring genotype's canonical ``(32,)`` int8 code; best_hash its
+            :func:`~robot_ray.spaces.darts.arch_hash`; best_fitness its fitness.
+        hashes: the genotypes scored (distinct, first-scored order); codes: their ``(N, 32)`` codes;
+            scores: their fitness (NaN where the scorer gave none).
+        calls: fitness calls (population + cycles x M, repeats included); batches: scorer calls;
+            computed: genotypes the scorer computed here (fewer than ``len(hashes)`` on a resume).
+    """
+
+    best_code: np.ndarray
+    best_hash: str
+    best_fitness: float
+    hashes: list[str]
+    codes: np.ndarray
+    scores: list[float]
+    calls: int
+    batches: int
+    computed: int
+    crossover: bool = False
+    children: int = 0
+    one_edge_children: int = 0
+
+    def extra(self) -> dict:
+        """The search's figures for a run's ``extra`` (summary.json)."""
+        return {
+            "fitness_metric": "swap_reg (live)",
+            "fitness_evaluations": len(self.hashes),
+            "fitness_calls": self.calls,
+            "fitness_batches": self.batches,
+            "best_fitness": self.best_fitness,
+            "best_arch_hash": self.best_hash,
+            "search_queries": 0,
+        }
+
+
+def run_live(score_codes: Callable[[np.ndarray], Sequence[float]], seed: int, *, population_size: int = 50,
+             cycles: int = 200, sample_size: int = 10, mutations: int = 5, crossover: bool = False,
+             remove: str = "worst", known: dict[str, float] | None = None, after_cycle=None,
+             **options) -> LiveSearch:
+    """SWAP-NAS over the whole DARTS space with a live fitness; returns the best-scoring genotype.
+
+    The same :func:`evolve` as the table version: the initial population is ``population_size``
+    uniform genotypes (:func:`~robot_ray.spaces.darts.sample_codes`), a child is a one-edge
+    mutant (:func:`mutate_codes`), a crossover is per node (:func:`cross_codes`). Genotypes are
+    keyed by :func:`~robot_ray.spaces.darts.arch_hash`, so each is scored once; each cycle's M
+    mutants go to ``score_codes`` as one batch.
+
+    Args:
+        score_codes: ``(n, 32)`` int8 codes -> n fitness values (NaN: failed; ranks last).
+        seed: the evolution's seed (the population, the parents, the mutations).
+        known: hash -> fitness scored earlier (a resumed search): used, not recomputed; the run
+            is the one it would have been without the interruption.
+        after_cycle: ``after_cycle(cycle, memo)`` after every cycle (a checkpoint hook).
+
+    Raises:
+        RobotRayError: bad sizes or unknown options.
+    """
+    reject_options(NAME, options, LIVE_OPTIONS)
+    check_sizes(population_size, cycles, sample_size, mutations, remove)
+    rng = np.random.default_rng(seed)
+    code_of: dict[str, np.ndarray] = {}
+
+    def keys(codes: np.ndarray) -> list[str]:
+        hashes = darts.codes_hashes(codes).tolist()
+        for h, c in zip(hashes, codes):
+            code_of.setdefault(h, c)
+        return hashes
+
+    def score(hashes: list[str]) -> list[float]:
+        values = np.asarray(score_codes(np.stack([code_of[h] for h in hashes])), dtype=np.float64)
+        return [-math.inf if math.isnan(v) else float(v) for v in values]
+
+    stats = {"children": 0, "one_edge": 0}
+
+    def propose(parent: str, rng: np.random.Generator, count: int) -> list[str]:
+        kids = mutate_codes(code_of[parent], rng, count)
+        stats["children"] += count
+        stats["one_edge"] += int(sum(edge_distance(code_of[parent], k) == 1 for k in kids))
+        return keys(kids)
+
+    def cross(a: str, b: str, rng: np.random.Generator) -> str:
+        return keys(cross_codes(code_of[a], code_of[b], rng)[None])[0]
+
+    known = {h: (-math.inf if v is None or math.isnan(v) else float(v)) for h, v in (known or {}).items()}
+    memo = Memo(score, known)
+    population = keys(darts.sample_codes(rng, population_size))
+    evolve(population, memo, propose, rng, cycles=cycles, sample_size=sample_size, mutations=mutations,
+           remove=remove, cross=cross if crossover else None,
+           after_cycle=None if after_cycle is None else (lambda cycle: after_cycle(cycle, memo)))
+    hashes = list(memo.scores)
+    best = max(hashes, key=lambda h: memo.scores[h])  # first scored wins a tie
+    finite = lambda v: math.nan if math.isinf(v) else v  # noqa: E731
+    return LiveSearch(
+        best_code=code_of[best].copy(), best_hash=best, best_fitness=finite(memo.scores[best]), hashes=hashes,
+        codes=np.stack([code_of[h] for h in hashes]), scores=[finite(memo.scores[h]) for h in hashes],
+        calls=memo.calls, batches=memo.batches, computed=memo.computed, crossover=bool(crossover),
+        children=stats["children"], one_edge_children=stats["one_edge"],
+    )
+
+
+def edge_distance(a: np.ndarray, b: np.ndarray) -> int:
+    """Edges (of 16) whose (input, op) differ between two canonical codes, matched per node as sets.
+
+    A node's two edges are compared as a pair in either order, so re-sorting by canonicalisation
+    does not count as a change: a one-edge mutant is at distance 1 from its parent.
+    """
+    a = np.asarray(a, dtype=np.int64).reshape(-1, 2, 2)  # (8 nodes, 2 edges, input/op)
+    b = np.asarray(b, dtype=np.int64).reshape(-1, 2, 2)
+    ea = a[..., 0] * len(darts.OPS) + a[..., 1]
+    eb = b[..., 0] * len(darts.OPS) + b[..., 1]
+    same = (ea == eb).sum(axis=1)
+    crossed = (ea == eb[:, ::-1]).sum(axis=1)
+    return int((2 - np.maximum(same, crossed)).sum())
