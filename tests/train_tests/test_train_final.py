@@ -64,3 +64,19 @@ def test_refuses_a_checkpoint_of_another_run(job, tmp_path, capsys):
     assert job.main([*TINY, "--epochs", "1", "--out", str(out)]) == 0
     assert job.main([*TINY[:-2], "--batch-size", "32", "--channels", "6", "--epochs", "2", "--out", str(out)]) == 2
     assert "different run" in capsys.readouterr().err
+
+
+def test_library_run_is_the_job_and_reports_each_epoch(job, tmp_path):
+    """robot_ray.train.final holds the protocol (the job is a shell over it): the same settings from
+    the job's flags and from final_settings, the same history, and on_epoch sees every epoch."""
+    from robot_ray.train import final
+
+    args = job.parse_args([*TINY, "--epochs", "2", "--out", str(tmp_path / "job")])
+    settings = final.final_settings("darts", dataset="digits", channels=4, layers=3, train_subset=64, test_subset=64,
+                                    batch_size=32, epochs=2)
+    assert job.settings_from_args(args) == settings
+    assert job.main([*TINY, "--epochs", "2", "--out", str(tmp_path / "job")]) == 0
+    rows = []
+    result = final.run({**settings, "data_dir": None}, tmp_path / "lib", log=lambda line: None, on_epoch=rows.append)
+    strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]  # noqa: E731
+    assert strip(rows) == strip(result["history"]) == strip(_result(tmp_path / "job")["history"])
