@@ -86,6 +86,12 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
                    "default: the data directory's npz subset of --dataset (or digits).")
 @click.option("--train-seed", type=int, default=0, show_default=True,
               help="Live: seed of the weights, the split, the subset and the batches.")
+@click.option("--fitness", type=click.Choice(["cache", "live"]), default="cache", show_default=True,
+              help="SWAP-NAS with --objective live: evolve on a column of the --cache pool (cache), or over the "
+                   "whole DARTS space scoring SWAP live, then train the answer with train_final (live; no --cache).")
+@click.option("--option", "option", multiple=True, metavar="NAME=VALUE",
+              help="A baseline's option, repeatable: e.g. cycles=50 (swapnas --fitness live also score_layers=5, "
+                   "score_channels=8, ...; see docs/baselines.md).")
 @click.option("--resume", "resume", default=None, metavar="OUT",
               help="Continue the interrupted search whose --out was OUT (its settings are reused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -93,7 +99,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
                    init_trials, acquisition, repeats, initial, engine, table_trials, no_ray, address, num_cpus,
                    trial_cpus, trial_gpus, epochs,
                    train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
-                   resume, quiet) -> None:
+                   fitness, option, resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
     from robot_ray.spaces import check_space
 
@@ -120,6 +126,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
     else:
         check_space(space)
         check_flags_apply(click.get_current_context(), method=method, objective=objective, no_ray=no_ray)
+        check_fitness_flags(click.get_current_context(), method=method, objective=objective, fitness=fitness)
         out = out or str(Path("out") / space / dataset / method)
         resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
         train = training_overrides(epochs, train_batch_size, lr, channels, layers, train_subset, val_fraction)
@@ -130,6 +137,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
             initial=initial, engine=engine, table_trials=table_trials,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
+            method_options=parse_method_options(option), fitness=fitness,
         )
     prepared = preflight(config)
     out = config.out
@@ -191,7 +199,7 @@ RESUME_HONOURED = {"resume", "quiet", "address", "num_cpus", "trial_cpus", "tria
 """Flags a resume takes; every other flag given with ``--resume`` must repeat the recorded setting."""
 RESUME_COMPARED = ("space", "dataset", "metrics", "budget", "seeds", "method", "data_dir", "cache", "objective",
                    "bo_rounds", "init_trials", "acquisition", "repeats", "initial", "engine", "table_trials", "cifar_root",
-                   "train_seed")
+                   "train_seed", "fitness", "option")
 TRAIN_FLAGS = ("epochs", "train_batch_size", "lr", "channels", "layers", "train_subset", "val_fraction")
 
 
@@ -212,6 +220,8 @@ def resumed_config(ctx: click.Context, recorded: SearchConfig, *, progress: bool
 
     def flag(name: str) -> str:
         value = params[name]
+        if name == "option":
+            return " ".join(f"--option {v}" for v in value)
         return "--" + name.replace("_", "-") + ("" if isinstance(value, bool) else f" {value}")
 
     if given("out") and Path(params["out"]).expanduser().resolve() != Path(recorded.out).expanduser().resolve():
@@ -228,7 +238,11 @@ def resumed_config(ctx: click.Context, recorded: SearchConfig, *, progress: bool
                             "--resume; leave it out")
     checked = {}
     for name in RESUME_COMPARED:
-        if given(name):
+        if given(name) and name == "option":  # only the options given are compared, as the training flags
+            want = parse_method_options(params[name])
+            if {k: recorded.method_options.get(k) for k in want} != want:
+                checked["method_options"] = (flag(name), {**recorded.method_options, **want})
+        elif given(name):
             checked[name] = (flag(name), converters.get(name, lambda v: v)(params[name]))
     if given("no_ray"):
         checked["use_ray"] = ("--no-ray", not params["no_ray"])
@@ -279,6 +293,44 @@ def check_flags_apply(ctx: click.Context, *, method: str, objective: str, no_ray
         why = "--no-ray runs in this process" if no_ray else f"--method {method} on a table runs in this process"
         raise RobotRayError(f"{', '.join(ray_only)} set(s) how Ray runs the search, and {why}, without Ray: "
                             "leave it out" + (", or drop --no-ray" if no_ray else ""))
+
+
+def check_fitness_flags(ctx: click.Context, *, method: str, objective: str, fitness: str) -> None:
+    """``--fitness`` is SWAP-NAS's with ``--objective live``; ``--option`` a baseline's; with
+    ``--fitness live`` no metric is read, so ``--metrics`` would do nothing."""
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+    if given("fitness") and (method != "swapnas" or objective != LIVE):
+        raise RobotRayError(f"--fitness chooses SWAP-NAS's fitness with --objective live and does nothing with "
+                            f"--method {method} --objective {objective}: leave it out, or use --method swapnas "
+                            "--objective live --space darts")
+    if given("option") and method == "robot":
+        raise RobotRayError("--option sets a baseline's option and does nothing with --method robot: leave it out "
+                            "(RoBoT's settings have their own flags)")
+    if fitness == "live" and given("metrics"):
+        raise RobotRayError("--metrics does nothing with --fitness live (the fitness is SWAP, scored live): "
+                            "leave it out, or use --fitness cache --cache CACHE")
+
+
+def parse_method_options(pairs) -> dict:
+    """``("cycles=50", "crossover=True", "remove=oldest")`` -> ``{"cycles": 50, "crossover": True, ...}``."""
+    import ast
+
+    out: dict = {}
+    for pair in pairs:
+        name, sep, raw = str(pair).partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise RobotRayError(f"malformed --option {pair!r}: use NAME=VALUE, e.g. --option cycles=50")
+        if name in out:
+            raise RobotRayError(f"--option {name} is given twice")
+        try:
+            out[name] = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            out[name] = raw.strip()  # a bare word such as oldest
+    return out
 
 
 def _abs_path(value: str) -> str:

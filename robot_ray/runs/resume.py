@@ -37,7 +37,7 @@ CONFIG_FILE = "search_config.json"  # robot_ray.runs.search.CONFIG_FILE
 RESULT_SETTINGS = (
     "space", "dataset", "method", "objective", "metrics", "budget", "seeds", "bo_rounds", "init_trials",
     "acquisition", "repeats", "initial", "engine", "use_ray", "table_trials", "per_seed_concurrency", "method_options", "train",
-    "train_seed", "data_dir", "cache", "cifar_root",
+    "train_seed", "data_dir", "cache", "cifar_root", "fitness",
 )
 """The settings a resume must not change: they decide the search's result (``out``, ``progress``,
 ``resume`` and ``trial_resources`` do not)."""

@@ -72,6 +72,9 @@ class SearchConfig:
     train: dict = field(default_factory=dict)
     cifar_root: str | None = None
     train_seed: int = 0
+    # swapnas with --objective live: its fitness, a column of the pool's metric cache ("cache") or SWAP scored
+    # live over the whole DARTS space, the returned genotype trained with train_final ("live", runs/swapnas_live.py)
+    fitness: str = "cache"
 
     def __post_init__(self) -> None:
         # trials run in other working directories (and other nodes): every input path is absolute
@@ -103,15 +106,28 @@ class SearchConfig:
                 raise RobotRayError(
                     f"--objective live --method {self.method} trains its queries as Ray Tune trials: drop --no-ray"
                 )
-            if not self.cache:
+            if self.fitness == "live" and self.cache:
+                raise RobotRayError(
+                    "--fitness live scores SWAP during the search and reads no metric cache: drop --cache "
+                    "(or use --fitness cache to evolve on the cache's pool)"
+                )
+            if not self.cache and self.fitness != "live":
                 raise RobotRayError(
                     "--objective live needs --cache: a DARTS pool precomputed with "
                     "`robot-ray precompute --space darts --archs sample:N:SEED --out CACHE ...`"
+                    + (", or --fitness live (SWAP-NAS scored live, no cache)" if self.method == "swapnas" else "")
                 )
         elif self.train or self.cifar_root or self.train_seed:
             raise RobotRayError(
                 "training settings (--epochs, --train-batch-size, --lr, --channels, --layers, --train-subset, "
                 "--val-fraction, --cifar-root, --train-seed) apply only with --objective live"
+            )
+        if self.fitness not in ("cache", "live"):
+            raise RobotRayError(f"unknown fitness {self.fitness!r}; choose cache or live")
+        if self.fitness == "live" and (self.method != "swapnas" or self.objective != LIVE):
+            raise RobotRayError(
+                f"--fitness live is SWAP-NAS's live fitness: it needs --method swapnas --objective live --space darts, "
+                f"got --method {self.method} --objective {self.objective}"
             )
         if not self.seeds:
             raise RobotRayError("no seeds given: pass --seeds, e.g. 10-19")
@@ -239,6 +255,11 @@ def run_method(config: SearchConfig, benchmark: Benchmark, metrics: MetricMatrix
             out_dir=config.out,
             resume=config.resume, progress=config.progress,
         )
+    if objective is not None and config.fitness == "live":  # SWAP-NAS scored live, then train_final
+        from robot_ray.runs.swapnas_live import run_swapnas_live
+
+        return run_swapnas_live(objective, config.seeds, trial_resources=dict(config.trial_resources),
+                                out_dir=config.out, resume=config.resume, progress=config.progress)
     if objective is not None:  # PRE-NAS, SWAP-NAS live: their Tune searchers, each query a training trial
         from robot_ray.runs.live_baselines import run_live_baseline
 
@@ -299,6 +320,8 @@ def prepare_search(config: SearchConfig) -> PreparedSearch:
             Manifest.load(cache)  # refuses a directory without (or with a damaged) manifest
         elif cache.is_file():
             _check_table_columns(cache, config.metrics)
+    if config.fitness == "live":
+        return _prepare_live_swapnas(config)
     benchmark = load_benchmark(config)
     if config.budget > benchmark.num_archs:
         raise RobotRayError(f"--budget {config.budget}: budget must be in 1..{benchmark.num_archs} (the "
@@ -312,6 +335,21 @@ def prepare_search(config: SearchConfig) -> PreparedSearch:
                                 "architectures with metrics); lower it")
     objective = live_objective(config, benchmark) if config.objective == LIVE else None
     return PreparedSearch(config, benchmark, metrics, objective)
+
+
+def _prepare_live_swapnas(config: SearchConfig) -> PreparedSearch:
+    """SWAP-NAS with ``fitness="live"``: no pool, no metrics; its plan and data checked on the driver."""
+    from robot_ray.benchmarks.genotypes import Genotypes
+    from robot_ray.data import resolve_data_dir
+    from robot_ray.runs.swapnas_live import check_data, plan_from
+
+    data_dir = config.data_dir
+    if config.dataset != "digits":
+        data_dir = str(resolve_data_dir(config.data_dir))  # the score's batch is read from it
+    search = plan_from(dataset=config.dataset, train=dict(config.train), train_seed=config.train_seed,
+                       cifar_root=config.cifar_root, data_dir=data_dir, options=dict(config.method_options))
+    check_data(search)
+    return PreparedSearch(config, Genotypes([], config.dataset), None, search)
 
 
 def uses_metrics(config: SearchConfig) -> bool:
