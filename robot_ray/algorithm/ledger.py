@@ -109,12 +109,16 @@ class QueryLedger:
         )
         return True
 
-    def query(self, arch_id: int, *, stage: str, weights=None) -> tuple[Query, bool]:
-        """Evaluate ``arch_id`` unless already seen; returns (answer, was_new)."""
+    def query(self, arch_id: int, *, stage: str, weights=None, context=None) -> tuple[Query, bool]:
+        """Evaluate ``arch_id`` unless already seen; returns (answer, was_new).
+
+        ``context`` (e.g. the parent a child descends from) goes to
+        :meth:`~robot_ray.benchmarks.base.Benchmark.query_in_context`.
+        """
         cached = self.cached(arch_id)
         if cached is not None:
             return cached, False
-        answer = self.benchmark.query(arch_id)
+        answer = self.benchmark.query_in_context(arch_id, context) if context else self.benchmark.query(arch_id)
         return answer, self.record(arch_id, answer, stage=stage, weights=weights)
 
     def best(self) -> QueryRecord:

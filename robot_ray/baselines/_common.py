@@ -75,6 +75,51 @@ def pool_codes(benchmark) -> np.ndarray | None:
     return np.asarray(codes, dtype=np.int64)
 
 
+def darts_onehot(codes: np.ndarray) -> np.ndarray:
+    """float32 ``(N, 16*6 + 16*7)`` of ``(N, 32)`` compact codes: one-hot input node (0..5) and op
+    (0..6) of every edge."""
+    codes = np.asarray(codes, dtype=np.int64).reshape(-1, 32)
+    n = len(codes)
+    return np.hstack([np.eye(6, dtype=np.float32)[codes[:, 0::2]].reshape(n, -1),
+                      np.eye(7, dtype=np.float32)[codes[:, 1::2]].reshape(n, -1)])
+
+
+class DartsOpMutants:
+    """True op-only mutants of DARTS genotypes, taken into a :class:`~robot_ray.benchmarks.pool.GrowingPool`.
+
+    PRE-NAS with weight inheritance needs children of exactly their parent's topology (every
+    node keeps its two input nodes), which a sampled pool almost never holds. Each of a parent's
+    16 edges changes its op with probability 1/16 (at least one changes), to one of the 6 other
+    ops; the child joins the pool (a new id unless the pool holds it already). The draws have
+    fixed shapes, so the same ``rng`` state gives the same children.
+    """
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+        self.children = 0
+        self.same_topology = 0
+
+    def features(self, ids) -> np.ndarray:
+        """:func:`darts_onehot` of pool or grown ids."""
+        return darts_onehot(self.pool.codes_of(ids))
+
+    def op_mutants(self, parents, rng: np.random.Generator) -> np.ndarray:
+        """One child id per parent (a new or existing pool id)."""
+        parents = np.asarray(parents, dtype=np.int64)
+        codes = self.pool.codes_of(parents).astype(np.int64)
+        n, edges = len(codes), codes.shape[1] // 2
+        ops = codes[:, 1::2]
+        flip = rng.random((n, edges)) * edges < 1.0
+        forced = rng.integers(edges, size=n)
+        shift = rng.integers(1, 7, size=(n, edges))
+        flip[np.arange(n)[~flip.any(axis=1)], forced[~flip.any(axis=1)]] = True
+        codes[:, 1::2] = np.where(flip, (ops + shift) % 7, ops)
+        ids = self.pool.add(codes.astype(np.int8))
+        self.children += n
+        self.same_topology += n
+        return ids
+
+
 class DartsPoolMoves:
     """Encoding and topology-first moves inside a sampled DARTS pool.
 
@@ -99,9 +144,7 @@ class DartsPoolMoves:
 
     def onehot(self) -> np.ndarray:
         """float32 ``(N, 16*6 + 16*7)``: one-hot input node (0..5) and op (0..6) of every edge."""
-        n = len(self.inputs)
-        return np.hstack([np.eye(6, dtype=np.float32)[self.inputs].reshape(n, -1),
-                          np.eye(7, dtype=np.float32)[self.ops].reshape(n, -1)])
+        return darts_onehot(np.stack([self.inputs, self.ops], axis=2).reshape(len(self.inputs), -1))
 
     def nearest_of(self, arch_id: int) -> np.ndarray:
         """The parent's nearest pool members (itself excluded), nearest first (memoised)."""

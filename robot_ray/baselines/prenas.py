@@ -32,8 +32,15 @@ nearest pool members, same topology first (:class:`~robot_ray.baselines._common.
 an op-only mutant of a sampled genotype is almost never in the pool. ``extra`` then counts the
 children that kept their parent's topology (``same_topology_children``).
 
-The weight inheritance of the papers (a child trains from its parent's weights) has no meaning
-on a table, where every query returns the table's value: it belongs to the live version.
+Weight inheritance (``inherit=True``, the papers' "high-fidelity weight inheritance over
+generations"): every child is queried with its parent in the query's context
+(:meth:`~robot_ray.benchmarks.base.Benchmark.query_in_context`: ``parent_arch`` and a
+``lineage`` naming the run), so a live objective (:meth:`robot_ray.train.LiveObjective.query_arch`)
+starts the child from the parent's trained weights; a table ignores it and answers as without.
+On a DARTS pool, ``inherit=True`` also makes the children true op-only mutants
+(:class:`~robot_ray.baselines._common.DartsOpMutants`) taken into a
+:class:`~robot_ray.benchmarks.pool.GrowingPool` of this run, since only an exact same-topology
+child can take its parent's weights; their ids continue after the pool's.
 """
 
 from __future__ import annotations
@@ -45,7 +52,10 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.baselines._common import DartsPoolMoves, new_ledger, pool_codes, random_unseen, reject_options, score
+from robot_ray.baselines._common import (
+    DartsOpMutants, DartsPoolMoves, new_ledger, pool_codes, random_unseen, reject_options, score,
+)
+from robot_ray.benchmarks.pool import GrowingPool
 from robot_ray.algorithm.encoding import cell_encoding
 from robot_ray.algorithm.ledger import RunResult
 
@@ -53,7 +63,7 @@ NAME = "prenas"
 PREDICTORS = ("random_forest", "svr", "bayesian_ridge", "kernel_ridge", "linear", "mlp")
 FEATURES = ("onehot", "onehot+metrics")
 OPTIONS = ("init_samples", "population_size", "offspring", "evaluated_per_gen", "tournament_size", "predictor",
-           "features", "ops")
+           "features", "ops", "inherit")
 
 
 def make_predictor(name: str, seed: int):
@@ -96,10 +106,18 @@ def predict(model, X_train: np.ndarray, y: np.ndarray, X_new: np.ndarray) -> np.
         return np.asarray(model.predict(X_new), dtype=np.float64)
 
 
-def _feature_matrix(benchmark: TabularBenchmark, enc, metrics: MetricMatrix | None, features: str) -> np.ndarray:
+def _feature_matrix(benchmark: TabularBenchmark, enc, metrics: MetricMatrix | None, features: str):
+    """``ids -> (k, d) float32`` features of pool ids (a growing pool computes them on demand)."""
+    if isinstance(enc, DartsOpMutants):
+        if features != "onehot":
+            raise RobotRayError(
+                "prenas with inherit=True on a DARTS pool generates genotypes no metric cache holds: "
+                "use features='onehot'"
+            )
+        return enc.features
     onehot = enc.onehot()
     if features == "onehot":
-        return onehot
+        return onehot.__getitem__
     if metrics is None:
         raise RobotRayError(
             "prenas with features='onehot+metrics' needs a metric matrix: pass metrics=MetricMatrix "
@@ -113,7 +131,7 @@ def _feature_matrix(benchmark: TabularBenchmark, enc, metrics: MetricMatrix | No
         )
     rows = np.empty(benchmark.num_archs, dtype=np.int64)
     rows[ids] = np.arange(len(ids))
-    return np.hstack([onehot, metrics.values[rows].astype(np.float32)])
+    return np.hstack([onehot, metrics.values[rows].astype(np.float32)]).__getitem__
 
 
 def run(
@@ -130,6 +148,7 @@ def run(
     predictor: str = "random_forest",
     features: str = "onehot",
     ops: tuple[str, ...] | None = None,
+    inherit: bool = False,
     **options,
 ) -> RunResult:
     """Run PRE-NAS for ``budget`` distinct queries.
@@ -145,6 +164,8 @@ def run(
         predictor: ``"random_forest"`` (default) or another of :data:`PREDICTORS`.
         features: ``"onehot"`` or ``"onehot+metrics"``.
         ops: op names of the cell space; default read from the pool.
+        inherit: query each child with its parent (weight inheritance in a live objective; on a
+            DARTS pool, true op-only children in a growing pool). See the module doc.
 
     Raises:
         RobotRayError: not a cell space, bad sizes, unknown predictor/features/options, a
@@ -160,13 +181,33 @@ def run(
         raise RobotRayError(f"unknown PRE-NAS predictor {predictor!r}; choose one of {', '.join(PREDICTORS)}")
     if features not in FEATURES:
         raise RobotRayError(f"unknown PRE-NAS features {features!r}; choose one of {', '.join(FEATURES)}")
-    ledger = new_ledger(benchmark, budget, NAME)
+    if not isinstance(inherit, bool):
+        raise RobotRayError(f"prenas inherit must be True or False, got {inherit!r}")
     codes = pool_codes(benchmark) if ops is None else None
-    enc = cell_encoding(benchmark, ops=ops) if codes is None else DartsPoolMoves(codes)
+    if codes is not None and inherit:
+        benchmark = GrowingPool(benchmark)
+        enc = DartsOpMutants(benchmark)
+    else:
+        enc = cell_encoding(benchmark, ops=ops) if codes is None else DartsPoolMoves(codes)
+    ledger = new_ledger(benchmark, budget, NAME)
     X = _feature_matrix(benchmark, enc, metrics, features)
+    lineage = f"{NAME}-seed{seed}"
+    parent_of: dict[int, int] = {}
+    inherited = 0
+
+    def query(arch_id: int, parent: int | None = None) -> None:
+        nonlocal inherited
+        context = None
+        if inherit:
+            context = {"lineage": lineage}
+            if parent is not None:
+                context["parent_arch"] = benchmark.arch(parent)
+                inherited += 1
+        ledger.query(arch_id, stage=NAME, context=context)
+
     rng = np.random.default_rng(seed)
     for arch_id in rng.choice(benchmark.num_archs, size=min(init_samples, ledger.budget), replace=False):
-        ledger.query(int(arch_id), stage=NAME)
+        query(int(arch_id))
     generations = fills = fits = 0
     while not ledger.exhausted:
         generations += 1
@@ -178,26 +219,33 @@ def run(
         parents = population[winners]
         children = enc.op_mutants(parents, rng)
         _, first = np.unique(children, return_index=True)
-        candidates = [int(c) for c in children[np.sort(first)] if c >= 0 and not ledger.seen(int(c))]
+        first = np.sort(first)
+        candidates = [int(c) for c in children[first] if c >= 0 and not ledger.seen(int(c))]
+        parent_of.update((int(c), int(p)) for c, p in zip(children[first], parents[first]) if c >= 0)
         want = min(evaluated_per_gen, ledger.budget - ledger.spent)
         ids = np.array([r.arch_id for r in ledger.records], dtype=np.int64)
         y = np.array([r.value for r in ledger.records], dtype=np.float64)
         finite = np.isfinite(y)
         if len(candidates) > want and finite.sum() >= 2:
             model = make_predictor(predictor, int(rng.integers(2**31)))
-            pred = predict(model, X[ids[finite]], y[finite], X[np.array(candidates)])
+            pred = predict(model, X(ids[finite]), y[finite], X(np.array(candidates)))
             fits += 1
             order = np.argsort(-pred, kind="stable")
         else:
             order = rng.permutation(len(candidates))
         picks = [candidates[int(i)] for i in order[:want]]
         for arch_id in picks:
-            ledger.query(arch_id, stage=NAME)
+            query(arch_id, parent_of[arch_id])
         while len(picks) < want and not ledger.exhausted:  # too few new children this generation
-            ledger.query(random_unseen(ledger, rng), stage=NAME)
+            query(random_unseen(ledger, rng))
             picks.append(-1)
             fills += 1
     extra = {"generations": generations, "predictor_fits": fits, "random_fills": fills, "features": features}
-    if codes is not None:
+    if isinstance(enc, DartsOpMutants):
+        extra.update(mutation="darts-op-only", children=enc.children, same_topology_children=enc.same_topology,
+                     grown_genotypes=benchmark.grown)
+    elif codes is not None:
         extra.update(mutation="darts-pool-nearest", children=enc.children, same_topology_children=enc.same_topology)
+    if inherit:
+        extra["inherited_children"] = inherited
     return RunResult(seed=seed, ledger=ledger, extra=extra)

@@ -8,11 +8,17 @@ implements the same ``query`` with ``tabular = False``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from robot_ray.errors import RobotRayError
+
+
+CONTEXT_KEYS = ("arch", "parent_arch", "lineage")
+"""What a query may be told besides its id (:meth:`Benchmark.query_in_context`)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,16 @@ class Benchmark(ABC):
     @abstractmethod
     def query(self, arch_id: int) -> Query:
         """Evaluate one architecture."""
+
+    def query_in_context(self, arch_id: int, context: Mapping[str, Any]) -> Query:
+        """Evaluate one architecture told more than its id (:data:`CONTEXT_KEYS`).
+
+        A searcher whose query has a history passes it here: ``arch`` names an id this pool
+        does not hold yet (a child generated during the search), ``parent_arch`` the trained
+        architecture it descends from and ``lineage`` the run it belongs to, so a live objective
+        can start the child from its parent's weights. A table ignores all of it.
+        """
+        return self.query(arch_id)
 
     def check_id(self, arch_id: int) -> int:
         arch_id = int(arch_id)

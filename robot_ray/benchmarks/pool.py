@@ -116,15 +116,30 @@ def _shared_pool(ref: Any, rows: int, dataset: str) -> DartsPool:
 
 
 class TrainedPool(Benchmark):
-    """A pool whose ``query`` trains: ``objective(arch_id)`` (for RoBoT's plain loop, ``--no-ray``)."""
+    """A pool whose ``query`` trains (the plain loop, ``--no-ray``, and the baselines off Ray).
 
-    tabular = False
+    Baselines read the pool's columns (arch strings, DARTS codes) through it, never its answers:
+    ``values`` and the other answer columns are hidden, as in a Tune searcher's proxy. A query
+    told its ``arch`` (a child the search generated) or its ``parent_arch`` goes to
+    ``objective.query_arch`` when the objective has one
+    (:meth:`robot_ray.train.LiveObjective.query_arch`, which inherits the parent's weights).
+    """
+
+    tabular = True
+    _HIDDEN = ("values", "test_values", "costs", "value_rank", "test_rank")
 
     def __init__(self, pool: Benchmark, objective) -> None:
         self.pool = pool
         self.objective = objective
         self.space, self.dataset = pool.space, pool.dataset
         self.value_name, self.test_name = pool.value_name, pool.test_name
+
+    def __getattr__(self, name: str):
+        if name in TrainedPool._HIDDEN:
+            raise AttributeError(f"{name!r}: a trained pool answers only through query()")
+        if name.startswith("__") or name in ("pool", "objective"):
+            raise AttributeError(name)
+        return getattr(self.pool, name)
 
     @property
     def num_archs(self) -> int:
@@ -137,4 +152,118 @@ class TrainedPool(Benchmark):
         return self.pool.arch_id(arch)
 
     def query(self, arch_id: int) -> Query:
-        return self.objective(self.check_id(arch_id))
+        return self.query_in_context(arch_id, {})
+
+    def query_in_context(self, arch_id: int, context) -> Query:
+        arch = context.get("arch")
+        if arch is None:
+            arch = self.pool.arch(self.check_id(arch_id))
+        query_arch = getattr(self.objective, "query_arch", None)
+        if query_arch is None:
+            return self.objective(self.check_id(arch_id))
+        return query_arch(arch, parent_arch=context.get("parent_arch"), lineage=context.get("lineage"))
+
+
+class GrowingPool(Benchmark):
+    """A DARTS pool that takes in the genotypes a search generates (PRE-NAS's op-only children).
+
+    Ids ``0 .. N-1`` are the wrapped pool's; a genotype :meth:`add` meets for the first time gets
+    the next id (one already in the pool keeps its id), so a search's ids depend only on what it
+    generated, in order: a replay of the same run grows the same ids. A query of a grown id is
+    passed on with its ``arch`` string in the context (the wrapped pool cannot name it).
+    One growing pool belongs to one run; it is never shared between seeds.
+    """
+
+    tabular = True
+
+    def __init__(self, base: Benchmark) -> None:
+        self.base = base
+        self.space, self.dataset = base.space, base.dataset
+        self.value_name, self.test_name = base.value_name, base.test_name
+        self._rows = int(base.num_archs)
+        self._grown: list[np.ndarray] = []
+        self._grown_index: dict[tuple[int, int], int] = {}
+        self._base_keys: np.ndarray | None = None
+        self._base_order: np.ndarray | None = None
+
+    @property
+    def num_archs(self) -> int:
+        return self._rows + len(self._grown)
+
+    @property
+    def grown(self) -> int:
+        """Genotypes added beyond the wrapped pool."""
+        return len(self._grown)
+
+    def codes_of(self, ids) -> np.ndarray:
+        """``(k, 32)`` int8 codes of pool or grown ids."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        out = np.empty((len(ids), darts.CODE_LENGTH), dtype=np.int8)
+        inner = ids < self._rows
+        if inner.any():
+            out[inner] = np.asarray(self.base.codes)[ids[inner]]
+        for row in np.flatnonzero(~inner):
+            out[row] = self._grown[int(ids[row]) - self._rows]
+        return out
+
+    def arch(self, arch_id: int) -> str:
+        arch_id = self.check_id(arch_id)
+        if arch_id < self._rows:
+            return self.base.arch(arch_id)
+        return darts.format_genotype(darts.decode(self._grown[arch_id - self._rows]))
+
+    def arch_id(self, arch: str) -> int:
+        return int(self.add(darts.encode(arch)[None], grow=False)[0])
+
+    def add(self, codes: np.ndarray, *, grow: bool = True) -> np.ndarray:
+        """Ids of ``(k, 32)`` codes, growing the pool by those it holds nowhere (in order).
+
+        Raises:
+            RobotRayError: with ``grow=False``, a genotype the pool does not hold.
+        """
+        codes = darts.canonicalize_codes(np.asarray(codes, dtype=np.int8).reshape(-1, darts.CODE_LENGTH))
+        ranks = darts.code_ranks(codes)
+        found = self._in_base(ranks)
+        out = np.empty(len(codes), dtype=np.int64)
+        for i, (code, rank) in enumerate(zip(codes, ranks.tolist())):
+            if found[i] >= 0:
+                out[i] = found[i]
+                continue
+            key = (int(rank[0]), int(rank[1]))
+            hit = self._grown_index.get(key)
+            if hit is None:
+                if not grow:
+                    raise RobotRayError(f"genotype {darts.format_genotype(darts.decode(code))!r} is not in this pool")
+                hit = self._rows + len(self._grown)
+                self._grown.append(code.copy())
+                self._grown_index[key] = hit
+            out[i] = hit
+        return out
+
+    def _in_base(self, ranks: np.ndarray) -> np.ndarray:
+        """Base-pool id of each ``(k, 2)`` rank row, -1 where absent (sorted index, built once)."""
+        if self._base_keys is None:
+            base = darts.code_ranks(np.asarray(self.base.codes))
+            order = np.lexsort((base[:, 1], base[:, 0]))
+            self._base_order = order
+            self._base_keys = np.ascontiguousarray(base[order]).view([("a", np.int64), ("b", np.int64)]).ravel()
+        keys = np.ascontiguousarray(ranks, dtype=np.int64).view([("a", np.int64), ("b", np.int64)]).ravel()
+        pos = np.searchsorted(self._base_keys, keys)
+        inside = pos < len(self._base_keys)
+        hit = np.full(len(keys), -1, dtype=np.int64)
+        match = inside.copy()
+        match[inside] = self._base_keys[pos[inside]] == keys[inside]
+        hit[match] = self._base_order[pos[match]]
+        return hit
+
+    def query(self, arch_id: int) -> Query:
+        return self.query_in_context(arch_id, {})
+
+    def query_in_context(self, arch_id: int, context) -> Query:
+        arch_id = self.check_id(arch_id)
+        context = dict(context)
+        if arch_id >= self._rows:
+            context["arch"] = self.arch(arch_id)
+        if not context:
+            return self.base.query(arch_id)
+        return self.base.query_in_context(arch_id, context)

@@ -96,6 +96,19 @@ def write_bytes_atomic(uri: str | os.PathLike, data: bytes) -> None:
         raise RobotRayError(f"cannot write {uri!s} ({exc}): check the path, the bucket and its permissions") from exc
 
 
+def exists(uri: str | os.PathLike) -> bool:
+    """Whether a file or object is at ``uri``.
+
+    Raises:
+        RobotRayError: the location cannot be asked (an unknown scheme, no permission).
+    """
+    fs, path = resolve(uri)
+    try:
+        return fs.get_file_info(path).type != pafs.FileType.NotFound
+    except (OSError, pa.ArrowException) as exc:
+        raise RobotRayError(f"cannot look up {uri!s} ({exc}): check the path, the bucket and its permissions") from exc
+
+
 def read_bytes(uri: str | os.PathLike) -> bytes:
     """The whole content of one file or object.
 

@@ -228,9 +228,13 @@ def live_objective(config: SearchConfig, benchmark: Benchmark):
     data_dir = config.data_dir
     if config.cifar_root is None and config.dataset != "digits":
         data_dir = str(resolve_data_dir(config.data_dir))
+    weights_dir = None
+    if config.method_options.get("inherit"):  # PRE-NAS's children start from their parents' kept weights
+        out = str(config.out)
+        weights_dir = f"{out.rstrip('/')}/weights" if "://" in out else str(Path(out).expanduser().resolve() / "weights")
     objective = LiveObjective(
         benchmark.space, benchmark, config.dataset, data_dir=data_dir, cifar_root=config.cifar_root,
-        seed=config.train_seed, **dict(config.train),
+        seed=config.train_seed, weights_dir=weights_dir, **dict(config.train),
     )
     objective.check()
     return objective

@@ -14,6 +14,7 @@ Defaults per space follow the protocols the benchmarks were made with:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from robot_ray.networks import check_size
 from robot_ray.train import data as tdata
 from robot_ray.train import loop
 
+logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -43,8 +45,12 @@ class TrainSettings:
     cutout: bool = False
     train_subset: int | None = None
     eval_batch_size: int = 512
+    inherit_epochs: int | None = None
 
     def __post_init__(self) -> None:
+        if self.inherit_epochs is not None and (not isinstance(self.inherit_epochs, int) or self.inherit_epochs < 1):
+            raise RobotRayError(f"inherit_epochs must be an int >= 1 (or None: as many as epochs), "
+                                f"got {self.inherit_epochs!r}")
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0 or self.weight_decay < 0:
             raise RobotRayError(
                 f"training settings need epochs >= 1, batch_size >= 1, lr > 0, weight_decay >= 0; got "
@@ -57,7 +63,14 @@ DEFAULTS: dict[str, TrainSettings] = {
     "nb201": TrainSettings(epochs=12, batch_size=256, lr=0.1, weight_decay=5e-4, size={"channels": 16, "cells": 5}),
     "darts": TrainSettings(epochs=12, batch_size=96, lr=0.025, weight_decay=3e-4, size={"channels": 16, "layers": 5}),
 }
-"""Per-space defaults; override any field through :class:`LiveObjective`'s keyword arguments."""
+"""Per-space defaults; override any field through :class:`LiveObjective`'s keyword arguments.
+
+``inherit_epochs``: the epochs of a child that starts from its parent's weights (PRE-NAS with
+weight inheritance); None trains it as many epochs as any other architecture."""
+
+IDENTITY = ("dataset", "cifar_root", "seed", "size", "train_subset", "val_fraction")
+"""What weights must share to be inherited: the network's size and classes, and the same
+train/validation split (a child must never start from weights trained on its validation images)."""
 
 
 class LiveObjective:
@@ -72,13 +85,19 @@ class LiveObjective:
         cifar_root: official CIFAR python-pickle folder; when given, the full dataset is used.
         seed: seeds the weights, the train/validation split, the subset and every batch.
         device: ``None`` picks ``cuda`` when available, else ``cpu``.
+        weights_dir: a directory or storage URI where every trained network's weights are kept
+            per (lineage, architecture) (:class:`~robot_ray.train.weights.WeightStore`), so that a
+            child queried with ``parent_arch`` starts from its parent's weights
+            (:func:`~robot_ray.train.inherit.inherit_weights`). ``None``: nothing is kept and a
+            parent cannot be given.
         **settings: any :class:`TrainSettings` field, overriding the space's :data:`DEFAULTS`
             (``size`` entries are merged into the default size).
 
     ``query.value`` is the validation accuracy (%) after the last epoch, ``test_value`` the
     test accuracy (%) of the same network (NaN without a test split), ``cost`` the wall time (s)
     of building, training and evaluating the network (loading the images, once per worker, is not
-    charged). Deterministic given ``seed`` on CPU.
+    charged; loading and saving weights is). Deterministic given ``seed`` on CPU. After each query
+    ``last_info`` says how it was trained: ``epochs``, ``inherited_fraction`` (0 from scratch).
 
     Example::
 
@@ -88,7 +107,7 @@ class LiveObjective:
 
     def __init__(self, space: str, archs: Sequence[str] | Benchmark, dataset: str, *,
                  data_dir: str | None = None, cifar_root: str | None = None, seed: int = 0,
-                 device: str | None = None, **settings: Any) -> None:
+                 device: str | None = None, weights_dir: str | None = None, **settings: Any) -> None:
         if space not in DEFAULTS:
             raise RobotRayError(f"cannot train search space {space!r}; trainable spaces: {', '.join(DEFAULTS)}")
         base = DEFAULTS[space]
@@ -105,6 +124,8 @@ class LiveObjective:
         self.cifar_root = None if cifar_root is None else str(cifar_root)
         self.seed = int(seed)
         self.device = device
+        self.weights_dir = None if weights_dir is None else str(weights_dir)
+        self.last_info: dict[str, Any] = {}
         self._archs = tuple(archs.archs) if isinstance(archs, Benchmark) and hasattr(archs, "archs") else archs
         self._data: tuple[tdata.Split, tdata.Split, tdata.Split | None, int] | None = None
 
@@ -123,9 +144,19 @@ class LiveObjective:
         return self._archs[i]
 
     def __call__(self, arch_id: int) -> Query:
+        return self.query_arch(self.arch(arch_id))
+
+    def query_arch(self, arch: str, *, parent_arch: str | None = None, lineage: str | None = None) -> Query:
+        """Train an arch string (one the pool may not hold), from ``parent_arch``'s weights if given.
+
+        Raises:
+            RobotRayError: a parent without ``weights_dir``; a weight file of other settings.
+        """
         self._load()  # once per worker; kept out of the cost so every query is charged alike
         start = time.perf_counter()
-        result = self.train(self.arch(arch_id))
+        result = self.train(arch, parent_arch=parent_arch, lineage=lineage)
+        self.last_info = {"epochs": result["epochs"], "inherited_fraction": result["inherited_fraction"],
+                          "device": result["device"]}
         return Query(result["val_acc"], result["test_acc"], time.perf_counter() - start)
 
     def check(self) -> None:
@@ -144,32 +175,67 @@ class LiveObjective:
         finally:
             self._data = None
 
-    def train(self, arch: str) -> dict[str, Any]:
-        """Train one arch string.
+    def train(self, arch: str, *, parent_arch: str | None = None, lineage: str | None = None) -> dict[str, Any]:
+        """Train one arch string, from ``parent_arch``'s kept weights when given and found.
+
+        A child whose parent's weights are missing (its trial failed) trains from scratch, all
+        ``epochs``; with ``weights_dir`` set the trained weights are kept for later children.
 
         Returns:
             ``val_acc``, ``test_acc`` (NaN without a test split), ``history`` (per-epoch loss,
-            train accuracy, seconds), ``device`` and ``eval_seconds``.
+            train accuracy, seconds), ``device``, ``eval_seconds``, ``epochs`` trained and
+            ``inherited_fraction`` (share of the parameters taken from the parent).
         """
         s = self.settings
+        if parent_arch is not None and self.weights_dir is None:
+            raise RobotRayError(
+                "a query with a parent_arch needs somewhere to find the parent's weights: build the "
+                "LiveObjective with weights_dir=DIR (robot-ray search --inherit-weights does)"
+            )
         device = loop.pick_device(self.device)
         train, val, test, num_classes = self._load()
         net = loop.build(self.space, arch, num_classes, seed=self.seed, device=device, size=s.size)
+        store, lineage = self._store(), lineage or "default"
+        epochs, fraction = s.epochs, 0.0
+        parent_state = None if parent_arch is None else store.load(lineage, self.space, parent_arch, self._identity())
+        if parent_state is not None:
+            from robot_ray.train.inherit import inherit_weights
+
+            fraction = inherit_weights(net, arch, parent_state, parent_arch, self.space).fraction
+            epochs = s.inherit_epochs or s.epochs
+        elif parent_arch is not None:
+            logger.warning("no kept weights of parent %s in lineage %s: %s trains from scratch",
+                           parent_arch, lineage, arch)
         opt = loop.sgd(net, lr=s.lr, weight_decay=s.weight_decay, momentum=s.momentum, nesterov=s.nesterov)
         dtrain, dval = tdata.DeviceSplit(train, device), tdata.DeviceSplit(val, device)
         history = []
-        for epoch in range(s.epochs):
+        for epoch in range(epochs):
             t0 = time.perf_counter()
             stats = loop.train_epoch(
                 net, opt, dtrain, batch_size=s.batch_size, generator=loop.epoch_generator(self.seed, epoch),
-                lr=loop.cosine_lr(s.lr, epoch, s.epochs), augment=s.augment, cutout=s.cutout,
+                lr=loop.cosine_lr(s.lr, epoch, epochs), augment=s.augment, cutout=s.cutout,
             )
             history.append({"epoch": epoch + 1, **stats, "seconds": time.perf_counter() - t0})
         t0 = time.perf_counter()
         val_acc = loop.accuracy(net, dval, s.eval_batch_size)
         test_acc = math.nan if test is None else loop.accuracy(net, tdata.DeviceSplit(test, device), s.eval_batch_size)
+        eval_seconds = time.perf_counter() - t0
+        if store is not None:
+            store.save(lineage, self.space, arch, net.state_dict(), self._identity())
         return {"val_acc": val_acc, "test_acc": test_acc, "history": history, "device": device,
-                "eval_seconds": time.perf_counter() - t0}
+                "eval_seconds": eval_seconds, "epochs": epochs, "inherited_fraction": fraction}
+
+    def _store(self):
+        if self.weights_dir is None:
+            return None
+        from robot_ray.train.weights import WeightStore
+
+        return WeightStore(self.weights_dir)
+
+    def _identity(self) -> dict[str, Any]:
+        """The settings kept weights must share (:data:`IDENTITY`), as plain JSON-like values."""
+        values = {**asdict(self.settings), "dataset": self.dataset, "cifar_root": self.cifar_root, "seed": self.seed}
+        return {k: values[k] for k in IDENTITY}
 
     def _load(self) -> tuple[tdata.Split, tdata.Split, tdata.Split | None, int]:
         if self._data is None:

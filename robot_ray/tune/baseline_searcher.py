@@ -125,10 +125,13 @@ class _TuneBenchmark(Benchmark):
         return self._inner.arch_id(arch)
 
     def query(self, arch_id: int) -> Query:
+        return self.query_in_context(arch_id, {})
+
+    def query_in_context(self, arch_id: int, context) -> Query:
         driver = getattr(_THREAD, "driver", None)
         if driver is None:
             raise _DryRunDone
-        return driver.query(int(arch_id))
+        return driver.query(int(arch_id), dict(context))
 
 
 class _Unfinished(BaseException):
@@ -141,6 +144,9 @@ class _ReplayBenchmark(_TuneBenchmark):
     def __init__(self, benchmark: Benchmark, replay: list[tuple[int, Query]], method: str) -> None:
         super().__init__(benchmark)
         self._replay, self._method, self.served = replay, method, 0
+
+    def query_in_context(self, arch_id: int, context) -> Query:
+        return self.query(arch_id)
 
     def query(self, arch_id: int) -> Query:
         i = self.served
@@ -196,7 +202,7 @@ class _Driver:
         self._requests.put(("done", None))
 
     # -- called in the baseline thread (through the proxy) --------------------------------------
-    def query(self, arch_id: int) -> Query:
+    def query(self, arch_id: int, context: dict | None = None) -> Query:
         if self._stopped.is_set():
             raise _Stop
         i = self._served
@@ -211,7 +217,7 @@ class _Driver:
                     f"the saved run had {expected}; restore with the same benchmark, seed, metrics and options"
                 )
             return answer
-        self._requests.put(("query", arch_id))
+        self._requests.put(("query", (arch_id, context or {})))
         answer = self._answers.get()
         if answer is None or self._stopped.is_set():
             raise _Stop
@@ -219,7 +225,7 @@ class _Driver:
 
     # -- called in the Tune thread --------------------------------------------------------------
     def next_request(self) -> tuple[str, Any]:
-        """The thread's next message: ``("query", id)``, ``("done", None)`` or ``("error", exc)``."""
+        """The thread's next message: ``("query", (id, context))``, ``("done", None)`` or ``("error", exc)``."""
         while True:
             try:
                 return self._requests.get(timeout=1.0)
@@ -301,7 +307,10 @@ class BaselineSearcher(JsonStateSearcher):
             single_metric's column is ``ranking_metric=NAME`` (``metric`` is Tune's).
 
     Config of each trial: the ``param_space`` constants plus ``"arch"`` (the canonical arch
-    string), ``"arch_id"`` (int) and ``"stage"`` (the method name). A trial may report
+    string), ``"arch_id"`` (int) and ``"stage"`` (the method name); a query with a history adds
+    ``"parent_arch"`` (the trained architecture it descends from, e.g. PRE-NAS with
+    ``inherit=True``) and ``"lineage"`` (the run's name), so a trainable can start the child from
+    its parent's weights (:func:`robot_ray.train.inherit_weights`). A trial may report
     ``"test_value"`` and ``"cost"`` next to ``metric``; they are recorded (NaN when absent).
 
     Raises:
@@ -334,7 +343,7 @@ class BaselineSearcher(JsonStateSearcher):
         self.method_options = _method_options(method, metrics, method_options)
         self._constants: dict = {}
         self._records: list[dict] = []  # completed queries, budget order (values as reported)
-        self._pending: tuple[str, int] | None = None  # (trial_id, arch_id) handed to Tune, not answered
+        self._pending: tuple[str, int, str] | None = None  # (trial_id, arch_id, arch) handed to Tune, not answered
         self._init_runtime()
         self._dry_run()
         self.budget = int(budget)
@@ -436,17 +445,19 @@ class BaselineSearcher(JsonStateSearcher):
             self._error = payload
             self._stop_driver()
             raise self._wrapped_error()
-        arch_id = int(payload)
-        self._pending = (trial_id, arch_id)
-        return {**copy.deepcopy(self._constants), "arch": self.benchmark.arch(arch_id), "arch_id": arch_id,
-                "stage": self.method}
+        arch_id, context = int(payload[0]), payload[1]
+        arch = context.get("arch") or self.benchmark.arch(arch_id)
+        self._pending = (trial_id, arch_id, arch)
+        config = {**copy.deepcopy(self._constants), "arch": arch, "arch_id": arch_id, "stage": self.method}
+        config.update((k, context[k]) for k in ("parent_arch", "lineage") if context.get(k) is not None)
+        return config
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         """Answer the waiting baseline with the trial's ``metric`` (NaN if errored, removed or missing)."""
         if self._pending is None or self._pending[0] != trial_id:
             logger.warning("%s: completion of unknown or finished trial %s ignored", type(self).__name__, trial_id)
             return
-        _, arch_id = self._pending
+        _, arch_id, arch = self._pending
         result = {} if (error or not result) else result
         value = _finite_or_nan(result.get(self._metric))
         if math.isnan(value):
@@ -455,6 +466,7 @@ class BaselineSearcher(JsonStateSearcher):
         record = {
             "trial_id": trial_id,
             "arch_id": arch_id,
+            "arch": arch,
             "value": value,
             "test_value": _finite_or_nan(result.get("test_value")),
             "cost": _finite_or_nan(result.get("cost")),
@@ -476,7 +488,7 @@ class BaselineSearcher(JsonStateSearcher):
         """One dict per distinct query, in budget order: arch_id, arch, stage, value (as reported;
         NaN for a failed trial), test_value, cost."""
         return [
-            {"arch_id": r["arch_id"], "arch": self.benchmark.arch(r["arch_id"]), "stage": self.method,
+            {"arch_id": r["arch_id"], "arch": r["arch"], "stage": self.method,
              "value": r["value"], "test_value": r["test_value"], "cost": r["cost"]}
             for r in self._records
         ]
@@ -490,7 +502,7 @@ class BaselineSearcher(JsonStateSearcher):
                 best = r
         if best is None:
             return None
-        return {"arch": self.benchmark.arch(best["arch_id"]), "arch_id": best["arch_id"],
+        return {"arch": best["arch"], "arch_id": best["arch_id"],
                 self._metric or "value": best["value"], "stage": self.method}
 
     @property
@@ -560,11 +572,12 @@ class BaselineSearcher(JsonStateSearcher):
             "mode": self._mode,
             "options": _jsonable(self.method_options),
             "records": [
-                {"trial_id": r["trial_id"], "arch_id": r["arch_id"], "value": _to_json(r["value"]),
+                {"trial_id": r["trial_id"], "arch_id": r["arch_id"], "arch": r["arch"], "value": _to_json(r["value"]),
                  "test_value": _to_json(r["test_value"]), "cost": _to_json(r["cost"])}
                 for r in self._records
             ],
-            "pending": None if self._pending is None else {"trial_id": self._pending[0], "arch_id": self._pending[1]},
+            "pending": None if self._pending is None else {"trial_id": self._pending[0], "arch_id": self._pending[1],
+                                                           "arch": self._pending[2]},
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -602,12 +615,17 @@ class BaselineSearcher(JsonStateSearcher):
         self.budget, self.seed = budget, int(state["seed"])
         self._metric, self._mode = state["metric"], state["mode"]
         self._records = [
-            {"trial_id": r["trial_id"], "arch_id": int(r["arch_id"]), "value": _from_json(r["value"]),
+            {"trial_id": r["trial_id"], "arch_id": int(r["arch_id"]), "arch": self._arch_of(r),
+             "value": _from_json(r["value"]),
              "test_value": _from_json(r["test_value"]), "cost": _from_json(r["cost"])}
             for r in state["records"]
         ]
         pending = state["pending"]
-        self._pending = None if pending is None else (pending["trial_id"], int(pending["arch_id"]))
+        self._pending = None if pending is None else (pending["trial_id"], int(pending["arch_id"]), self._arch_of(pending))
+
+    def _arch_of(self, saved: dict) -> str:
+        """A saved record's arch string (states written before records held it: the pool's)."""
+        return saved.get("arch") or self.benchmark.arch(int(saved["arch_id"]))
 
     # -- pickling (Tune pickles the searcher object into its experiment state) -----------------
     def __getstate__(self) -> dict:

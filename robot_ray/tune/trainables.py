@@ -20,8 +20,8 @@ from robot_ray.benchmarks.base import Benchmark, Query
 VALUE = "value"
 
 
-def report_query(answer: Query) -> None:
-    tune.report({VALUE: answer.value, "test_value": answer.test_value, "cost": answer.cost})
+def report_query(answer: Query, **extra: Any) -> None:
+    tune.report({VALUE: answer.value, "test_value": answer.test_value, "cost": answer.cost, **extra})
 
 
 def table_trial(config: dict[str, Any], *, benchmark: Benchmark) -> None:
@@ -30,8 +30,19 @@ def table_trial(config: dict[str, Any], *, benchmark: Benchmark) -> None:
 
 
 def live_trial(config: dict[str, Any], *, objective: Callable[[int], Query]) -> None:
-    """Train the architecture here (``objective(arch_id) -> Query``, e.g. :class:`robot_ray.train.LiveObjective`)."""
-    report_query(objective(int(config["arch_id"])))
+    """Train the architecture here (``objective(arch_id) -> Query``, e.g. :class:`robot_ray.train.LiveObjective`).
+
+    An objective with ``query_arch`` (LiveObjective) trains ``config["arch"]`` itself, so it also
+    takes archs the searcher generated (PRE-NAS's DARTS children), and starts from
+    ``config["parent_arch"]``'s weights when the search passes one.
+    """
+    query_arch = getattr(objective, "query_arch", None)
+    if query_arch is None or "arch" not in config:
+        report_query(objective(int(config["arch_id"])))
+        return
+    answer = query_arch(config["arch"], parent_arch=config.get("parent_arch"), lineage=config.get("lineage"))
+    info = getattr(objective, "last_info", {})
+    report_query(answer, **{k: v for k, v in info.items() if k in ("epochs", "inherited_fraction")})
 
 
 SWAPNAS_STATE = "swapnas_live.json"
