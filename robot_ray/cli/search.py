@@ -86,6 +86,11 @@ def parse_metrics(spec: str) -> tuple[str, ...]:
                    "default: the data directory's npz subset of --dataset (or digits).")
 @click.option("--train-seed", type=int, default=0, show_default=True,
               help="Live: seed of the weights, the split, the subset and the batches.")
+@click.option("--inherit-weights", is_flag=True,
+              help="Live PRE-NAS: each child (a true op-only mutant) starts from its parent's trained weights, "
+                   "kept under OUT/weights (the papers' weight inheritance).")
+@click.option("--inherit-epochs", type=int, default=None,
+              help="Live PRE-NAS with --inherit-weights: epochs of a child that inherited (default: --epochs).")
 @click.option("--fitness", type=click.Choice(["cache", "live"]), default="cache", show_default=True,
               help="SWAP-NAS with --objective live: evolve on a column of the --cache pool (cache), or over the "
                    "whole DARTS space scoring SWAP live, then train the answer with train_final (live; no --cache).")
@@ -99,7 +104,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
                    init_trials, acquisition, repeats, initial, engine, table_trials, no_ray, address, num_cpus,
                    trial_cpus, trial_gpus, epochs,
                    train_batch_size, lr, channels, layers, train_subset, val_fraction, cifar_root, train_seed,
-                   fitness, option, resume, quiet) -> None:
+                   inherit_weights, inherit_epochs, fitness, option, resume, quiet) -> None:
     """Search a benchmark with RoBoT (BO over metric weights, then greedy) or a baseline."""
     from robot_ray.spaces import check_space
 
@@ -130,6 +135,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
         out = out or str(Path("out") / space / dataset / method)
         resources = {"cpu": trial_cpus} | ({"gpu": trial_gpus} if trial_gpus else {})
         train = training_overrides(epochs, train_batch_size, lr, channels, layers, train_subset, val_fraction)
+        method_options = inheritance_options(method, objective, inherit_weights, inherit_epochs, train)
         config = SearchConfig(
             space=space, dataset=dataset, metrics=parse_metrics(metrics), budget=budget,
             seeds=tuple(parse_seeds(seeds)), method=method, data_dir=data_dir, cache=cache, out=out,
@@ -137,7 +143,7 @@ def search_command(space, dataset, metrics, budget, seeds, method, data_dir, cac
             initial=initial, engine=engine, table_trials=table_trials,
             use_ray=not no_ray, trial_resources=resources, progress=not quiet,
             train=train, cifar_root=cifar_root, train_seed=train_seed,
-            method_options=parse_method_options(option), fitness=fitness,
+            method_options={**method_options, **parse_method_options(option)}, fitness=fitness,
         )
     prepared = preflight(config)
     out = config.out
@@ -387,6 +393,23 @@ def training_overrides(epochs, batch_size, lr, channels, layers, train_subset, v
     if size:
         out["size"] = size
     return out
+
+
+def inheritance_options(method: str, objective: str, inherit: bool, inherit_epochs: int | None,
+                        train: dict) -> dict:
+    """PRE-NAS's weight inheritance flags: the method option, and the inherited epochs into ``train``."""
+    if inherit_epochs is not None and not inherit:
+        raise RobotRayError("--inherit-epochs sets how long an inheriting child trains: add --inherit-weights, "
+                            "or leave it out")
+    if not inherit:
+        return {}
+    if method != "prenas" or objective != LIVE:
+        raise RobotRayError(f"--inherit-weights is PRE-NAS's weight inheritance in a live search: use it with "
+                            f"--method prenas --objective live (got --method {method} --objective {objective})")
+    check_number(inherit_epochs, "--inherit-epochs", minimum=1, hint="e.g. 2, or leave it out for --epochs")
+    if inherit_epochs is not None:
+        train["inherit_epochs"] = inherit_epochs
+    return {"inherit": True}
 
 
 def _embedded_default(ctx: click.Context, data_dir: str | None, cache: str | None) -> bool:
