@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,9 @@ def run_swapnas_live(search: LiveSwapNAS, seeds, *, trial_resources: dict, out_d
             run_config=config,
         )
 
+    # each epoch's checkpoint forces a snapshot of the experiment (num_to_keep=1): fine for epochs of minutes;
+    # on toy runs Tune warns every few seconds, on stderr, about the cost of what this search asks for
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     grid = fit_experiment(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
     results = {}
     for r in grid:
@@ -187,7 +191,7 @@ def result_of(metrics: dict[str, Any], dataset: str) -> RunResult:
     """A finished trial's last report as the run's result: one query, the returned genotype."""
     record = json.loads(metrics["result"])
     hashes = record.pop("hashes")
-    scores = record.pop("scores")
+    record.pop("scores")  # every scored genotype's fitness: in the trial's result, too long for summary.json
     genotypes = Genotypes(hashes, dataset)
     best = hashes.index(record["best_arch_hash"])
     ledger = QueryLedger(genotypes, 1)
@@ -195,5 +199,4 @@ def result_of(metrics: dict[str, Any], dataset: str) -> RunResult:
     ledger.record(best, Query(nan(metrics["value"]), nan(metrics["test_value"]), nan(metrics["cost"])),
                   stage="swapnas")
     record["best_fitness"] = nan(record["best_fitness"])
-    record["scored_fitness_max"] = max((v for v in scores if v is not None), default=math.nan)
     return RunResult(seed=int(metrics["seed"]), ledger=ledger, extra=record)
