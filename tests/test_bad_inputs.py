@@ -103,6 +103,9 @@ def _describe(*args: str, arch: str = DARTS_V2) -> list[str]:
     return ["describe", "--space", "darts", "--arch", arch, *args]
 
 
+SWAP_LIVE = ("--space", "darts", "--objective", "live", "--method", "swapnas", "--fitness", "live")
+
+
 # (id, argv with {in} = the inputs folder and {out} = a fresh output path, words the one line must hold)
 ROWS = [
     # malformed numbers
@@ -263,6 +266,19 @@ ROWS = [
                                      "--out", "{out}"], "--option for rea, which --methods does not run"),
     ("compare-table-missing", ["compare", "--methods", "rs", "--metric-table", "{in}/missing.parquet", "--seeds", "0",
                                "--out", "{out}"], "--metric-table '{in}/missing.parquet' does not exist"),
+    # SWAP-NAS's live fitness (--fitness live) and baseline options (--option)
+    ("fitness-with-robot", _search("--fitness", "live"), "--fitness chooses SWAP-NAS's fitness with --objective live"),
+    ("fitness-live-with-cache", _search(*SWAP_LIVE, "--cache", "{in}/not_a_cache"),
+     "--fitness live scores SWAP during the search and reads no metric cache: drop --cache"),
+    ("fitness-live-with-metrics", _search(*SWAP_LIVE, "--metrics", "swap_reg"), "--metrics does nothing with --fitness live"),
+    ("swapnas-live-no-cache", _search(*SWAP_LIVE[:-2]), "or --fitness live (SWAP-NAS scored live, no cache)"),
+    ("fitness-live-val-fraction", _search(*SWAP_LIVE, "--val-fraction", "0.3"),
+     "--val-fraction does not apply to --fitness live"),
+    ("fitness-live-unknown-option", _search(*SWAP_LIVE, "--option", "generations=3"),
+     "swapnas --fitness live got unknown option(s) generations"),
+    ("fitness-live-score-layers", _search(*SWAP_LIVE, "--option", "score_layers=2"), "layers must be at least 3"),
+    ("option-malformed", _search("--method", "rs", "--option", "cycles"), "malformed --option 'cycles': use NAME=VALUE"),
+    ("option-with-robot", _search("--option", "cycles=5"), "--option sets a baseline's option and does nothing with --method robot"),
 ]
 
 
