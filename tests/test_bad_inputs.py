@@ -279,6 +279,10 @@ ROWS = [
     ("fitness-live-score-layers", _search(*SWAP_LIVE, "--option", "score_layers=2"), "layers must be at least 3"),
     ("option-malformed", _search("--method", "rs", "--option", "cycles"), "malformed --option 'cycles': use NAME=VALUE"),
     ("option-with-robot", _search("--option", "cycles=5"), "--option sets a baseline's option and does nothing with --method robot"),
+    ("resume-fitness-differs", ["search", "--resume", "{in}/earlier", "--fitness", "live"],
+     "--fitness live (recorded: fitness 'cache') differs"),
+    ("resume-option-differs", ["search", "--resume", "{in}/earlier", "--option", "cycles=5"],
+     "--option cycles=5 (recorded: method_options {}) differs"),
 ]
 
 
