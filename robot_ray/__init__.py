@@ -39,6 +39,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "precompute": ("robot_ray.precompute", "precompute"),
     "PrecomputeConfig": ("robot_ray.precompute", "PrecomputeConfig"),
     "build_network": ("robot_ray.networks", "build_network"),
+    # live training and PRE-NAS's weight inheritance
+    "LiveObjective": ("robot_ray.train.objective", "LiveObjective"),
+    "inherit_weights": ("robot_ray.train.inherit", "inherit_weights"),
+    "WeightStore": ("robot_ray.train.weights", "WeightStore"),
     # Tune searchers
     "RoBoTSearcher": ("robot_ray.tune.robot_searcher", "RoBoTSearcher"),
     "SeedFanoutSearcher": ("robot_ray.tune.fanout", "SeedFanoutSearcher"),

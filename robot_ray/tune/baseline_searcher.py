@@ -751,7 +751,9 @@ class PRENASSearcher(BaselineSearcher):
 
     Options: ``init_samples``, ``population_size``, ``offspring``, ``evaluated_per_gen``,
     ``tournament_size``, ``predictor``, ``features`` (``"onehot+metrics"`` needs ``metrics``
-    covering the pool), ``ops``. ``suggest`` blocks while the predictor ranks a generation.
+    covering the pool), ``ops``, ``inherit`` (each child's trial config carries ``parent_arch``
+    and ``lineage``, for weight inheritance; on a DARTS pool the children are then true op-only
+    mutants with ids after the pool's). ``suggest`` blocks while the predictor ranks a generation.
 
     .. code-block:: python
 

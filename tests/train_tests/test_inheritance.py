@@ -127,3 +127,23 @@ def test_a_parent_without_a_weight_store_is_refused(data_dir):
         obj.query_arch(CHILD, parent_arch=PARENT)
     with pytest.raises(RobotRayError, match="inherit_epochs"):
         LiveObjective("nb201", [PARENT], "cifar10", data_dir=str(data_dir), inherit_epochs=0, **TINY)
+
+
+@pytest.mark.gpu
+def test_inheritance_on_cuda_matches_the_cpu_copy(tmp_path, data_dir):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    obj = LiveObjective("nb201", [PARENT], "cifar10", data_dir=str(data_dir), device="cuda",
+                        weights_dir=str(tmp_path), **TINY)
+    obj.query_arch(PARENT, lineage="gpu")
+    obj.query_arch(CHILD, parent_arch=PARENT, lineage="gpu")
+    assert 0.5 < obj.last_info["inherited_fraction"] < 1.0 and obj.last_info["device"] == "cuda"
+    # the kept CPU weights load into a CUDA child exactly as into a CPU one
+    state = WeightStore(str(tmp_path)).load("gpu", "nb201", PARENT, obj._identity())
+    on_gpu = loop.build("nb201", CHILD, 10, seed=0, device="cuda", size=TINY["size"])
+    on_cpu = loop.build("nb201", CHILD, 10, seed=0, device="cpu", size=TINY["size"])
+    a = inherit_weights(on_gpu, CHILD, state, PARENT, "nb201")
+    b = inherit_weights(on_cpu, CHILD, state, PARENT, "nb201")
+    assert a == b
+    for (name, x), (_, y) in zip(on_gpu.state_dict().items(), on_cpu.state_dict().items()):
+        assert torch.equal(x.cpu(), y), name
