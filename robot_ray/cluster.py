@@ -157,14 +157,49 @@ def _probe(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     errors = []
     for candidate in dict.fromkeys(hosts):
         try:
-            with socket.create_connection((candidate, int(port_text)), timeout=timeout):
-                return
+            with socket.create_connection((candidate, int(port_text)), timeout=timeout) as sock:
+                if _tls_expected() or _answers_http2(sock, timeout):
+                    return
         except OSError as exc:
             errors.append(f"{candidate}: {exc.strerror or exc}")
+            continue
+        raise RobotRayError(
+            f"something answers at {address!r}, but not a Ray cluster (no gRPC reply from its GCS): check the "
+            "port (the head's GCS port, 6379 by default, as `ray start --head` prints it)"
+        )
     raise RobotRayError(
         f"no Ray cluster answers at {address!r} ({'; '.join(errors)}): check that `ray start --head` "
         "runs there and the address (or an SSH tunnel to it) is reachable"
     )
+
+
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # + empty SETTINGS
+"""What an HTTP/2 client sends first: a gRPC server (Ray's GCS) answers with a SETTINGS frame."""
+
+
+def _answers_http2(sock: socket.socket, timeout: float) -> bool:
+    """Whether the server behind ``sock`` answers the HTTP/2 preface with a SETTINGS frame.
+
+    Why: a port that accepts TCP but is no Ray GCS (another service, a wrong port) made
+    ``ray.init`` print ~20 lines of C++ log and fail after ~20 s; this tells in milliseconds.
+    """
+    sock.settimeout(timeout)
+    try:
+        sock.sendall(_HTTP2_PREFACE)
+        head = b""
+        while len(head) < 9:
+            chunk = sock.recv(9 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+    except OSError:
+        return False
+    return head[3] == 0x04  # frame type SETTINGS
+
+
+def _tls_expected() -> bool:
+    """A cluster with Ray's TLS on answers the preface with a TLS alert: the gRPC check is skipped."""
+    return os.environ.get("RAY_USE_TLS", "0").strip().lower() in ("1", "true")
 
 
 def check_request_fits(request: Mapping[str, float], *, what: str, flags: str) -> None:
