@@ -205,7 +205,7 @@ RESUME_HONOURED = {"resume", "quiet", "address", "num_cpus", "trial_cpus", "tria
 """Flags a resume takes; every other flag given with ``--resume`` must repeat the recorded setting."""
 RESUME_COMPARED = ("space", "dataset", "metrics", "budget", "seeds", "method", "data_dir", "cache", "objective",
                    "bo_rounds", "init_trials", "acquisition", "repeats", "initial", "engine", "table_trials", "cifar_root",
-                   "train_seed", "fitness", "option")
+                   "train_seed", "fitness", "option", "inherit_weights", "inherit_epochs")
 TRAIN_FLAGS = ("epochs", "train_batch_size", "lr", "channels", "layers", "train_subset", "val_fraction")
 
 
@@ -248,6 +248,12 @@ def resumed_config(ctx: click.Context, recorded: SearchConfig, *, progress: bool
             want = parse_method_options(params[name])
             if {k: recorded.method_options.get(k) for k in want} != want:
                 checked["method_options"] = (flag(name), {**recorded.method_options, **want})
+        elif given(name) and name == "inherit_weights":  # a method option: PRE-NAS's inherit
+            if not recorded.method_options.get("inherit"):
+                checked["method_options"] = (flag(name), {**recorded.method_options, "inherit": True})
+        elif given(name) and name == "inherit_epochs":  # a training setting
+            if recorded.train.get("inherit_epochs") != params[name]:
+                checked["train"] = (flag(name), {**recorded.train, "inherit_epochs": params[name]})
         elif given(name):
             checked[name] = (flag(name), converters.get(name, lambda v: v)(params[name]))
     if given("no_ray"):

@@ -160,3 +160,21 @@ def test_inherit_epochs_needs_inherit_weights(tmp_path):
     result = CliRunner().invoke(main, ["search", "--method", "prenas", "--inherit-epochs", "2",
                                        "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "add --inherit-weights" in result.output, result.output
+
+
+def test_resume_compares_the_inherit_flags(tmp_path):
+    import dataclasses
+
+    from robot_ray.runs.search import SearchConfig, save_config
+
+    out = tmp_path / "run"
+    out.mkdir(mode=0o700)
+    config = SearchConfig(space="darts", cache=str(tmp_path), objective="live", method="prenas", out=str(out),
+                          seeds=(0,), train={"epochs": 1, "inherit_epochs": 2}, method_options={"inherit": True})
+    save_config(config)
+    runner = CliRunner()
+    differ = runner.invoke(main, ["search", "--resume", str(out), "--inherit-epochs", "3"])
+    assert differ.exit_code == 2 and "--inherit-epochs 3 (recorded: train" in differ.output, differ.output
+    save_config(dataclasses.replace(config, method_options={}))
+    differ = runner.invoke(main, ["search", "--resume", str(out), "--inherit-weights"])
+    assert differ.exit_code == 2 and "--inherit-weights (recorded: method_options" in differ.output, differ.output
