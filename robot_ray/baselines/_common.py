@@ -115,8 +115,9 @@ class DartsOpMutants:
         flip[np.arange(n)[~flip.any(axis=1)], forced[~flip.any(axis=1)]] = True
         codes[:, 1::2] = np.where(flip, (ops + shift) % 7, ops)
         ids = self.pool.add(codes.astype(np.int8))
+        parents_inputs = self.pool.codes_of(parents)[:, 0::2]
         self.children += n
-        self.same_topology += n
+        self.same_topology += int((self.pool.codes_of(ids)[:, 0::2] == parents_inputs).all(axis=1).sum())
         return ids
 
 

@@ -193,17 +193,18 @@ def run(
     X = _feature_matrix(benchmark, enc, metrics, features)
     lineage = f"{NAME}-seed{seed}"
     parent_of: dict[int, int] = {}
-    inherited = 0
+    with_parent = inherited = 0
 
     def query(arch_id: int, parent: int | None = None) -> None:
-        nonlocal inherited
+        nonlocal with_parent, inherited
         context = None
         if inherit:
             context = {"lineage": lineage}
             if parent is not None:
                 context["parent_arch"] = benchmark.arch(parent)
-                inherited += 1
-        ledger.query(arch_id, stage=NAME, context=context)
+                with_parent += 1
+        answer, _ = ledger.query(arch_id, stage=NAME, context=context)
+        inherited += int(bool(answer.inherited))  # the objective found the parent's weights and used them
 
     rng = np.random.default_rng(seed)
     for arch_id in rng.choice(benchmark.num_archs, size=min(init_samples, ledger.budget), replace=False):
@@ -247,5 +248,7 @@ def run(
     elif codes is not None:
         extra.update(mutation="darts-pool-nearest", children=enc.children, same_topology_children=enc.same_topology)
     if inherit:
-        extra["inherited_children"] = inherited
+        # queried with a parent; and of those, trained from the parent's weights (a live objective
+        # says so in its answer: a table never inherits, a missing weight file trains from scratch)
+        extra.update(children_with_parent=with_parent, inherited_children=inherited)
     return RunResult(seed=seed, ledger=ledger, extra=extra)

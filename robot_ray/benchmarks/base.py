@@ -29,11 +29,15 @@ class Query:
         value: the objective being maximised (e.g. 12-epoch validation accuracy, %).
         test_value: the reported target (e.g. 200-epoch test accuracy, %); NaN when unknown.
         cost: the seconds this query would have cost to obtain by training.
+        inherited: for a child trained from its parent's weights (PRE-NAS's weight inheritance),
+            the share of its parameters that came from the parent: 0.0 when the parent's weights
+            were not found and it trained from scratch; None when no parent was asked for.
     """
 
     value: float
     test_value: float
     cost: float
+    inherited: float | None = None
 
 
 class Benchmark(ABC):
@@ -81,6 +85,39 @@ class Benchmark(ABC):
 
     def describe(self) -> str:
         return f"{self.space}/{self.dataset} ({self.num_archs} archs, maximise {self.value_name}, report {self.test_name})"
+
+
+class PoolView(Benchmark):
+    """A pool's columns without its answers, for a searcher whose answers come from elsewhere.
+
+    Baselines read whole columns of their pool (arch strings, DARTS codes): every attribute is
+    forwarded to the wrapped pool except the answer columns (:data:`HIDDEN`), so a searcher can
+    only learn a value through :meth:`query`. A subclass says where answers come from (a Tune
+    trial, a training objective).
+    """
+
+    tabular = True
+    HIDDEN = ("values", "test_values", "costs", "value_rank", "test_rank")
+
+    def __init__(self, pool: Benchmark) -> None:
+        self._inner = pool
+
+    def __getattr__(self, name: str):
+        if name in PoolView.HIDDEN:
+            raise AttributeError(f"{name!r}: {type(self).__name__} learns values only through query()")
+        if name.startswith("__") or name == "_inner":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    @property
+    def num_archs(self) -> int:
+        return self._inner.num_archs
+
+    def arch(self, arch_id: int) -> str:
+        return self._inner.arch(arch_id)
+
+    def arch_id(self, arch: str) -> int:
+        return self._inner.arch_id(arch)
 
 
 class TabularBenchmark(Benchmark):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from robot_ray.benchmarks.base import Benchmark, Query
+from robot_ray.benchmarks.base import Benchmark, PoolView, Query
 from robot_ray.errors import RobotRayError
 from robot_ray.spaces import darts
 
@@ -101,6 +101,16 @@ class DartsPool(Benchmark):
             "(robot-ray search --objective live)"
         )
 
+    def rank_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, order)``: the pool's genotype ranks sorted (a structured array for
+        ``np.searchsorted``) and the row of each; built once per pool object, shared by every
+        seed's :class:`GrowingPool` (48 bytes a row)."""
+        index = self.__dict__.get("_rank_index")
+        if index is None:
+            index = rank_index(self.codes)
+            self._rank_index = index
+        return index
+
     def __reduce__(self):
         if self._ref is None and self._codes is not None and self._codes.nbytes > SHARE_BYTES:
             ray = sys.modules.get("ray")
@@ -111,56 +121,56 @@ class DartsPool(Benchmark):
         return (DartsPool, (self._codes, self.dataset))
 
 
+def rank_index(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted genotype ranks of ``(N, 32)`` codes and the row of each (see :meth:`DartsPool.rank_index`)."""
+    ranks = darts.code_ranks(np.asarray(codes))
+    order = np.lexsort((ranks[:, 1], ranks[:, 0]))
+    return _rank_keys(ranks[order]), order
+
+
+def _rank_keys(ranks: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(ranks, dtype=np.int64).view([("a", np.int64), ("b", np.int64)]).ravel()
+
+
 def _shared_pool(ref: Any, rows: int, dataset: str) -> DartsPool:
     return DartsPool(None, dataset, _ref=ref, _rows=rows)
 
 
-class TrainedPool(Benchmark):
+class TrainedPool(PoolView):
     """A pool whose ``query`` trains (the plain loop, ``--no-ray``, and the baselines off Ray).
 
-    Baselines read the pool's columns (arch strings, DARTS codes) through it, never its answers:
-    ``values`` and the other answer columns are hidden, as in a Tune searcher's proxy. A query
-    told its ``arch`` (a child the search generated) or its ``parent_arch`` goes to
-    ``objective.query_arch`` when the objective has one
+    Baselines read the pool's columns (arch strings, DARTS codes) through it, never its answers
+    (:class:`~robot_ray.benchmarks.base.PoolView`). A query told its ``arch`` (a child the search
+    generated) or its ``parent_arch`` goes to ``objective.query_arch``
     (:meth:`robot_ray.train.LiveObjective.query_arch`, which inherits the parent's weights).
     """
 
-    tabular = True
-    _HIDDEN = ("values", "test_values", "costs", "value_rank", "test_rank")
-
     def __init__(self, pool: Benchmark, objective) -> None:
-        self.pool = pool
+        super().__init__(pool)
         self.objective = objective
         self.space, self.dataset = pool.space, pool.dataset
         self.value_name, self.test_name = pool.value_name, pool.test_name
 
-    def __getattr__(self, name: str):
-        if name in TrainedPool._HIDDEN:
-            raise AttributeError(f"{name!r}: a trained pool answers only through query()")
-        if name.startswith("__") or name in ("pool", "objective"):
-            raise AttributeError(name)
-        return getattr(self.pool, name)
-
     @property
-    def num_archs(self) -> int:
-        return self.pool.num_archs
-
-    def arch(self, arch_id: int) -> str:
-        return self.pool.arch(arch_id)
-
-    def arch_id(self, arch: str) -> int:
-        return self.pool.arch_id(arch)
+    def pool(self) -> Benchmark:
+        return self._inner
 
     def query(self, arch_id: int) -> Query:
         return self.query_in_context(arch_id, {})
 
     def query_in_context(self, arch_id: int, context) -> Query:
-        arch = context.get("arch")
-        if arch is None:
-            arch = self.pool.arch(self.check_id(arch_id))
         query_arch = getattr(self.objective, "query_arch", None)
         if query_arch is None:
+            if context.get("arch") is not None or context.get("parent_arch") is not None:
+                raise RobotRayError(
+                    f"{type(self.objective).__name__} answers pool ids only; a search that generates "
+                    "architectures or passes parents (PRE-NAS with inherit=True) needs an objective with "
+                    "query_arch(arch, parent_arch=, lineage=), e.g. robot_ray.train.LiveObjective"
+                )
             return self.objective(self.check_id(arch_id))
+        arch = context.get("arch")
+        if arch is None:
+            arch = self._inner.arch(self.check_id(arch_id))
         return query_arch(arch, parent_arch=context.get("parent_arch"), lineage=context.get("lineage"))
 
 
@@ -183,8 +193,6 @@ class GrowingPool(Benchmark):
         self._rows = int(base.num_archs)
         self._grown: list[np.ndarray] = []
         self._grown_index: dict[tuple[int, int], int] = {}
-        self._base_keys: np.ndarray | None = None
-        self._base_order: np.ndarray | None = None
 
     @property
     def num_archs(self) -> int:
@@ -241,19 +249,20 @@ class GrowingPool(Benchmark):
         return out
 
     def _in_base(self, ranks: np.ndarray) -> np.ndarray:
-        """Base-pool id of each ``(k, 2)`` rank row, -1 where absent (sorted index, built once)."""
-        if self._base_keys is None:
-            base = darts.code_ranks(np.asarray(self.base.codes))
-            order = np.lexsort((base[:, 1], base[:, 0]))
-            self._base_order = order
-            self._base_keys = np.ascontiguousarray(base[order]).view([("a", np.int64), ("b", np.int64)]).ravel()
-        keys = np.ascontiguousarray(ranks, dtype=np.int64).view([("a", np.int64), ("b", np.int64)]).ravel()
-        pos = np.searchsorted(self._base_keys, keys)
-        inside = pos < len(self._base_keys)
+        """Base-pool id of each ``(k, 2)`` rank row, -1 where absent.
+
+        The sorted index is the base pool's own (:meth:`DartsPool.rank_index`, built once and
+        shared by every seed); a pool without one gets it built here.
+        """
+        getter = getattr(self.base, "rank_index", None)
+        base_keys, order = getter() if getter is not None else rank_index(self.base.codes)
+        keys = _rank_keys(ranks)
+        pos = np.searchsorted(base_keys, keys)
+        inside = pos < len(base_keys)
         hit = np.full(len(keys), -1, dtype=np.int64)
         match = inside.copy()
-        match[inside] = self._base_keys[pos[inside]] == keys[inside]
-        hit[match] = self._base_order[pos[match]]
+        match[inside] = base_keys[pos[inside]] == keys[inside]
+        hit[match] = order[pos[match]]
         return hit
 
     def query(self, arch_id: int) -> Query:

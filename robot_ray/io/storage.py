@@ -70,6 +70,12 @@ def resolve(uri: str | os.PathLike) -> tuple[pafs.FileSystem, str]:
     return fs, path.rstrip("/") or "/"
 
 
+def absolute_location(location: str | os.PathLike) -> str:
+    """A URI as given; a local path made absolute (workers run in other working directories)."""
+    text = str(location)
+    return text if is_uri(text) else str(Path(text).expanduser().resolve())
+
+
 def _join(base: str, rel: str) -> str:
     return f"{base.rstrip('/')}/{rel}" if rel else base
 

@@ -129,6 +129,12 @@ class SearchConfig:
                 f"--fitness live is SWAP-NAS's live fitness: it needs --method swapnas --objective live --space darts, "
                 f"got --method {self.method} --objective {self.objective}"
             )
+        if self.method_options.get("inherit") and (self.method != "prenas" or self.objective != LIVE):
+            raise RobotRayError(
+                "inherit=True is PRE-NAS's weight inheritance: it trains children from their parents' weights "
+                "in a live search (--method prenas --objective live --inherit-weights); a table answers alike "
+                "without it: leave it out"
+            )
         if not self.seeds:
             raise RobotRayError("no seeds given: pass --seeds, e.g. 10-19")
         if self.budget < 1:
@@ -230,8 +236,7 @@ def live_objective(config: SearchConfig, benchmark: Benchmark):
         data_dir = str(resolve_data_dir(config.data_dir))
     weights_dir = None
     if config.method_options.get("inherit"):  # PRE-NAS's children start from their parents' kept weights
-        out = str(config.out)
-        weights_dir = f"{out.rstrip('/')}/weights" if "://" in out else str(Path(out).expanduser().resolve() / "weights")
+        weights_dir = f"{str(config.out).rstrip('/')}/weights"
     objective = LiveObjective(
         benchmark.space, benchmark, config.dataset, data_dir=data_dir, cifar_root=config.cifar_root,
         seed=config.train_seed, weights_dir=weights_dir, **dict(config.train),

@@ -13,8 +13,8 @@ tensor whose part of the network the mutation left alone:
   new op happens to have tensors of the same shape (a 3x3 and a 5x5 separable convolution share
   their pointwise shapes, but not their meaning).
 
-Tensors are copied only where the shapes agree, so a parent of another size is refused by
-shape, not silently misloaded.
+A parent of another network size (channels, cells, classes) is refused: a tensor the two
+networks share by name or by edge with another shape is an error, never a partial load.
 """
 
 from __future__ import annotations
@@ -129,8 +129,13 @@ def inherit_weights(child: nn.Module, child_arch: str, parent_state: Mapping[str
         else:
             src = name
         value = parent_state.get(src)
-        if value is None or value.shape != tensor.shape:
+        if value is None:
             continue
+        if value.shape != tensor.shape:
+            raise RobotRayError(
+                f"the parent's {src} has shape {tuple(value.shape)}, the child's {name} {tuple(tensor.shape)}: "
+                "a parent of another network size (channels, cells, classes) cannot be inherited from"
+            )
         tensor.copy_(value.to(device=tensor.device, dtype=tensor.dtype))
         copied += 1
         if name in params:

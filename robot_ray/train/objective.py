@@ -23,6 +23,7 @@ from typing import Any
 
 from robot_ray.benchmarks.base import Benchmark, Query
 from robot_ray.errors import RobotRayError
+from robot_ray.io.storage import absolute_location
 from robot_ray.networks import check_size
 from robot_ray.train import data as tdata
 from robot_ray.train import loop
@@ -68,9 +69,11 @@ DEFAULTS: dict[str, TrainSettings] = {
 ``inherit_epochs``: the epochs of a child that starts from its parent's weights (PRE-NAS with
 weight inheritance); None trains it as many epochs as any other architecture."""
 
-IDENTITY = ("dataset", "cifar_root", "seed", "size", "train_subset", "val_fraction")
-"""What weights must share to be inherited: the network's size and classes, and the same
-train/validation split (a child must never start from weights trained on its validation images)."""
+IDENTITY = ("dataset", "cifar_root", "seed", "size", "train_subset", "val_fraction", "batch_size", "lr",
+            "weight_decay", "momentum", "nesterov", "augment", "cutout")
+"""What kept weights must share to be inherited: the network's size and classes, the same
+train/validation split (a child must never start from weights trained on its validation images)
+and the same optimisation (a store reused by a run of other settings is refused, not mixed in)."""
 
 
 class LiveObjective:
@@ -124,7 +127,9 @@ class LiveObjective:
         self.cifar_root = None if cifar_root is None else str(cifar_root)
         self.seed = int(seed)
         self.device = device
-        self.weights_dir = None if weights_dir is None else str(weights_dir)
+        # absolute: Tune trials run in their own working directories, where a relative path would
+        # give every trial a store of its own and no child would find its parent
+        self.weights_dir = None if weights_dir is None else absolute_location(weights_dir)
         self.last_info: dict[str, Any] = {}
         self._archs = tuple(archs.archs) if isinstance(archs, Benchmark) and hasattr(archs, "archs") else archs
         self._data: tuple[tdata.Split, tdata.Split, tdata.Split | None, int] | None = None
@@ -157,7 +162,8 @@ class LiveObjective:
         result = self.train(arch, parent_arch=parent_arch, lineage=lineage)
         self.last_info = {"epochs": result["epochs"], "inherited_fraction": result["inherited_fraction"],
                           "device": result["device"]}
-        return Query(result["val_acc"], result["test_acc"], time.perf_counter() - start)
+        inherited = None if parent_arch is None else result["inherited_fraction"]
+        return Query(result["val_acc"], result["test_acc"], time.perf_counter() - start, inherited)
 
     def check(self) -> None:
         """Fail here, not in a Ray worker: load the images (unknown dataset, missing files, an empty
@@ -174,6 +180,10 @@ class LiveObjective:
             raise RobotRayError(f"cannot build a {self.space} network of size {self.settings.size}: {exc}") from exc
         finally:
             self._data = None
+        if self.weights_dir is not None:  # an unwritable store would fail every trial after its training
+            from robot_ray.io.storage import check_writable
+
+            check_writable(self.weights_dir)
 
     def train(self, arch: str, *, parent_arch: str | None = None, lineage: str | None = None) -> dict[str, Any]:
         """Train one arch string, from ``parent_arch``'s kept weights when given and found.
@@ -192,6 +202,12 @@ class LiveObjective:
                 "a query with a parent_arch needs somewhere to find the parent's weights: build the "
                 "LiveObjective with weights_dir=DIR (robot-ray search --inherit-weights does)"
             )
+        from robot_ray.train.weights import canonical_arch
+
+        # networks are built from the canonical string, so a kept state's module names follow the
+        # edge order the store names it by (a DARTS node's two edges may come in either order)
+        arch = canonical_arch(self.space, arch)
+        parent_arch = None if parent_arch is None else canonical_arch(self.space, parent_arch)
         device = loop.pick_device(self.device)
         train, val, test, num_classes = self._load()
         net = loop.build(self.space, arch, num_classes, seed=self.seed, device=device, size=s.size)
@@ -204,8 +220,8 @@ class LiveObjective:
             fraction = inherit_weights(net, arch, parent_state, parent_arch, self.space).fraction
             epochs = s.inherit_epochs or s.epochs
         elif parent_arch is not None:
-            logger.warning("no kept weights of parent %s in lineage %s: %s trains from scratch",
-                           parent_arch, lineage, arch)
+            logger.warning("no kept weights of parent %s in lineage %s under %s: %s trains from scratch",
+                           parent_arch, lineage, self.weights_dir, arch)
         opt = loop.sgd(net, lr=s.lr, weight_decay=s.weight_decay, momentum=s.momentum, nesterov=s.nesterov)
         dtrain, dval = tdata.DeviceSplit(train, device), tdata.DeviceSplit(val, device)
         history = []
@@ -221,7 +237,10 @@ class LiveObjective:
         test_acc = math.nan if test is None else loop.accuracy(net, tdata.DeviceSplit(test, device), s.eval_batch_size)
         eval_seconds = time.perf_counter() - t0
         if store is not None:
-            store.save(lineage, self.space, arch, net.state_dict(), self._identity())
+            try:
+                store.save(lineage, self.space, arch, net.state_dict(), self._identity())
+            except RobotRayError as exc:  # the training is done: answer it, its children train from scratch
+                logger.error("could not keep the weights of %s (%s): its children will train from scratch", arch, exc)
         return {"val_acc": val_acc, "test_acc": test_acc, "history": history, "device": device,
                 "eval_seconds": eval_seconds, "epochs": epochs, "inherited_fraction": fraction}
 

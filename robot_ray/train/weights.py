@@ -24,6 +24,8 @@ from robot_ray.io import storage
 from robot_ray.io.state import check_version
 
 VERSION = 1
+SPACES = ("nb201", "darts")
+"""The spaces LiveObjective trains."""
 _LINEAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -48,6 +50,8 @@ class WeightStore:
         """Where one architecture's weights live."""
         if not isinstance(lineage, str) or not _LINEAGE.match(lineage):
             raise RobotRayError(f"a lineage name is 1-100 letters, digits, '_', '.', '-'; got {lineage!r}")
+        if space not in SPACES:
+            raise RobotRayError(f"a weight store keeps {', '.join(SPACES)} networks, not {space!r}")
         key = hashlib.sha256(f"{space}\n{canonical_arch(space, arch)}".encode()).hexdigest()[:24]
         return f"{self.location.rstrip('/')}/{lineage}/{space}-{key}.pt"
 

@@ -66,7 +66,7 @@ from ray.tune.search import UNDEFINED_METRIC_MODE, Searcher
 from robot_ray.baselines import (
     METHODS, canonical_name, lookup, prenas, rea, reinforce, rs, single_metric, swapnas, weaknas,
 )
-from robot_ray.benchmarks.base import Benchmark, Query
+from robot_ray.benchmarks.base import Benchmark, PoolView, Query
 from robot_ray.errors import RobotRayError
 from robot_ray.io.state import check_version
 from robot_ray.tune.param_space import constants_of
@@ -75,7 +75,7 @@ from robot_ray.tune.json_state import JsonStateSearcher
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
-RESERVED_KEYS = ("arch", "arch_id", "stage")
+RESERVED_KEYS = ("arch", "arch_id", "stage", "parent_arch", "lineage")
 """Config keys the searcher sets; a ``param_space`` may not use them."""
 _NAN = float("nan")
 
@@ -93,36 +93,13 @@ _THREAD = threading.local()
 """``_THREAD.driver``: the :class:`_Driver` whose thread is running; unset in every other thread."""
 
 
-class _TuneBenchmark(Benchmark):
+class _TuneBenchmark(PoolView):
     """The user's pool without its answers: ``query`` asks Tune (via the running driver).
 
-    Everything but the answer columns is delegated to the wrapped benchmark, so the baselines'
-    column reads (``archs``, ``num_archs``, ``space``) work; one proxy lives as long as its
-    searcher, so the memoised encodings (keyed per benchmark object) are built once.
+    The baselines' column reads (``archs``, ``num_archs``, ``space``) go to the wrapped pool
+    (:class:`~robot_ray.benchmarks.base.PoolView`); one proxy lives as long as its searcher, so
+    the memoised encodings (keyed per benchmark object) are built once.
     """
-
-    tabular = True
-    _HIDDEN = ("values", "test_values", "costs", "value_rank", "test_rank")
-
-    def __init__(self, benchmark: Benchmark) -> None:
-        self._inner = benchmark
-
-    def __getattr__(self, name: str):
-        if name in _TuneBenchmark._HIDDEN:
-            raise AttributeError(f"{name!r}: a baseline driven by Tune learns values only through query()")
-        if name.startswith("__") or name == "_inner":
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-    @property
-    def num_archs(self) -> int:
-        return self._inner.num_archs
-
-    def arch(self, arch_id: int) -> str:
-        return self._inner.arch(arch_id)
-
-    def arch_id(self, arch: str) -> int:
-        return self._inner.arch_id(arch)
 
     def query(self, arch_id: int) -> Query:
         return self.query_in_context(arch_id, {})
@@ -254,6 +231,18 @@ def _finite_or_nan(value: Any) -> float:
     except (TypeError, ValueError):
         return _NAN
     return value if math.isfinite(value) else _NAN
+
+
+def _inherited(result: dict) -> float | None:
+    """The share of parameters a trial's network took from its parent (``inherited_fraction``), if reported."""
+    value = result.get("inherited_fraction")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _to_json(value: float) -> float | None:
@@ -470,6 +459,7 @@ class BaselineSearcher(JsonStateSearcher):
             "value": value,
             "test_value": _finite_or_nan(result.get("test_value")),
             "cost": _finite_or_nan(result.get("cost")),
+            "inherited": _inherited(result),
         }
         self._records.append(record)
         self._pending = None
@@ -482,7 +472,7 @@ class BaselineSearcher(JsonStateSearcher):
         return -value if self._mode == "min" else value
 
     def _answer_of(self, record: dict) -> Query:
-        return Query(self._internal(record["value"]), record["test_value"], record["cost"])
+        return Query(self._internal(record["value"]), record["test_value"], record["cost"], record.get("inherited"))
 
     def history(self) -> list[dict]:
         """One dict per distinct query, in budget order: arch_id, arch, stage, value (as reported;
@@ -573,7 +563,8 @@ class BaselineSearcher(JsonStateSearcher):
             "options": _jsonable(self.method_options),
             "records": [
                 {"trial_id": r["trial_id"], "arch_id": r["arch_id"], "arch": r["arch"], "value": _to_json(r["value"]),
-                 "test_value": _to_json(r["test_value"]), "cost": _to_json(r["cost"])}
+                 "test_value": _to_json(r["test_value"]), "cost": _to_json(r["cost"]),
+                 **({} if r.get("inherited") is None else {"inherited": r["inherited"]})}
                 for r in self._records
             ],
             "pending": None if self._pending is None else {"trial_id": self._pending[0], "arch_id": self._pending[1],
@@ -616,7 +607,7 @@ class BaselineSearcher(JsonStateSearcher):
         self._metric, self._mode = state["metric"], state["mode"]
         self._records = [
             {"trial_id": r["trial_id"], "arch_id": int(r["arch_id"]), "arch": self._arch_of(r),
-             "value": _from_json(r["value"]),
+             "inherited": r.get("inherited"), "value": _from_json(r["value"]),
              "test_value": _from_json(r["test_value"]), "cost": _from_json(r["cost"])}
             for r in state["records"]
         ]

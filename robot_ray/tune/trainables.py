@@ -41,8 +41,10 @@ def live_trial(config: dict[str, Any], *, objective: Callable[[int], Query]) -> 
         report_query(objective(int(config["arch_id"])))
         return
     answer = query_arch(config["arch"], parent_arch=config.get("parent_arch"), lineage=config.get("lineage"))
-    info = getattr(objective, "last_info", {})
-    report_query(answer, **{k: v for k, v in info.items() if k in ("epochs", "inherited_fraction")})
+    extra = {} if answer.inherited is None else {"inherited_fraction": answer.inherited}
+    if "epochs" in getattr(objective, "last_info", {}):
+        extra["epochs"] = objective.last_info["epochs"]
+    report_query(answer, **extra)
 
 
 SWAPNAS_STATE = "swapnas_live.json"

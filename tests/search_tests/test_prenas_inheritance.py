@@ -34,7 +34,7 @@ class Recorder:
 
     def query_arch(self, arch, *, parent_arch=None, lineage=None) -> Query:
         self.calls.append({"arch": arch, "parent_arch": parent_arch, "lineage": lineage})
-        return Query(answer(arch), math.nan, 1.0)
+        return Query(answer(arch), math.nan, 1.0, None if parent_arch is None else 0.9)
 
 
 def answer(arch: str) -> float:
@@ -51,7 +51,8 @@ def test_on_a_table_the_lineage_changes_nothing(data_dir):
     plain = prenas.run(bench, 30, 4)
     inheriting = prenas.run(bench, 30, 4, inherit=True)
     assert [r.arch_id for r in plain.ledger.records] == [r.arch_id for r in inheriting.ledger.records]
-    assert inheriting.extra["inherited_children"] == 30 - 10  # every child after the 10 random ones
+    assert inheriting.extra["children_with_parent"] == 30 - 10  # every child after the 10 random ones
+    assert inheriting.extra["inherited_children"] == 0  # a table trains nothing, so nothing is inherited
 
 
 def test_darts_children_are_op_only_mutants_of_a_trained_parent(pool):
@@ -67,7 +68,8 @@ def test_darts_children_are_op_only_mutants_of_a_trained_parent(pool):
             child, parent = darts.encode(call["arch"]), darts.encode(call["parent_arch"])
             assert (child[0::2] == parent[0::2]).all() and (child[1::2] != parent[1::2]).any()
         trained.append(darts.canonical(call["arch"]))
-    assert sum(c["parent_arch"] is not None for c in objective.calls) == result.extra["inherited_children"] == 8
+    assert sum(c["parent_arch"] is not None for c in objective.calls) == result.extra["children_with_parent"] == 8
+    assert result.extra["inherited_children"] == 8
     records = result.ledger.records
     assert any(r.arch_id >= POOL for r in records)  # grown ids continue after the pool's
     assert [darts.canonical(r.arch) for r in records] == trained
@@ -95,7 +97,10 @@ def _drive(searcher, results=None, start=0) -> list[dict]:
         if config == Searcher.FINISHED:
             break
         configs.append(config)
-        searcher.on_trial_complete(f"t{i}", {"value": answer(config["arch"]), "cost": 1.0})
+        result = {"value": answer(config["arch"]), "cost": 1.0}
+        if "parent_arch" in config:
+            result["inherited_fraction"] = 0.9
+        searcher.on_trial_complete(f"t{i}", result)
         i += 1
     return configs
 
@@ -110,7 +115,8 @@ def test_searcher_hands_children_and_parents_to_the_trials_and_restores(pool):
     assert [c["arch"] for c in configs] == [r.arch for r in plain.ledger.records]
     assert [c["arch_id"] for c in configs] == [r.arch_id for r in plain.ledger.records]
     children = [c for c in configs if "parent_arch" in c]
-    assert len(children) == plain.extra["inherited_children"] and all(c["lineage"] == "prenas-seed3" for c in configs)
+    assert len(children) == plain.extra["children_with_parent"] and all(c["lineage"] == "prenas-seed3" for c in configs)
+    assert restored.get_state()["records"][7].get("inherited") == (0.9 if "parent_arch" in configs[7] else None)
     assert [h["arch"] for h in restored.history()] == [c["arch"] for c in configs]
     assert restored.best()["arch"] == max(configs, key=lambda c: answer(c["arch"]))["arch"]
     replayed = restored.run_result()
@@ -138,12 +144,28 @@ def test_live_darts_prenas_inherits_weights(tmp_path, data_dir, ray_session, tor
         progress=False,
     )
     run = summary["runs"][0]
-    assert run["mutation"] == "darts-op-only" and run["inherited_children"] == 2 and run["grown_genotypes"] >= 2
+    assert run["mutation"] == "darts-op-only" and run["grown_genotypes"] >= 2
+    # both children were sent with a parent and really trained from its kept weights (the trial said so)
+    assert run["children_with_parent"] == run["inherited_children"] == 2
     traj = pd.read_parquet(out / "trajectory.parquet")
     assert len(traj) == 4 and traj["arch"].nunique() == 4 and (traj["arch_id"] >= 12).sum() == 2
     kept = sorted((out / "weights" / "prenas-seed0").glob("darts-*.pt"))
     assert len(kept) == 4  # every trained genotype's weights, for later children
     assert summary["training"]["inherit_epochs"] == 2
+
+
+def test_an_objective_without_query_arch_cannot_take_generated_children(pool):
+    def by_id(arch_id):
+        return Query(1.0, 1.0, 1.0)
+
+    with pytest.raises(Exception, match="needs an objective with query_arch"):
+        prenas.run(TrainedPool(pool, by_id), 12, 3, inherit=True, **OPTIONS)
+
+
+def test_inherit_option_is_refused_on_a_table_search(tmp_path):
+    result = CliRunner().invoke(main, ["search", "--method", "prenas", "--option", "inherit=True", "--seeds", "0",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "PRE-NAS's weight inheritance" in result.output, result.output
 
 
 @pytest.mark.parametrize("flags, message", [

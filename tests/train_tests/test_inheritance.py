@@ -80,6 +80,35 @@ def test_other_topology_inherits_only_matching_edges_and_a_net_of_another_space_
         inherit_weights(c, other, p.state_dict(), PARENT, "tnb101_micro")
 
 
+def test_a_parent_of_another_size_is_refused():
+    parent = loop.build("nb201", PARENT, 10, seed=1, device="cpu", size={"channels": 8, "cells": 2})
+    with pytest.raises(RobotRayError, match="another network size"):
+        inherit_weights(_nb201(CHILD, 2), CHILD, parent.state_dict(), PARENT, "nb201")
+
+
+def test_darts_parent_given_in_another_edge_order_maps_by_edge(tmp_path, data_dir):
+    """LiveObjective builds from the canonical genotype, so a kept parent maps edge to edge whatever
+    order the caller wrote its edges in (a DARTS node's two edges are unordered)."""
+    g = darts.parse_genotype(darts.sample(np.random.default_rng(4), 1)[0])
+    swapped = darts.format_genotype(darts.Genotype(normal=(g.normal[1], g.normal[0], *g.normal[2:]), reduce=g.reduce))
+    assert darts.canonical(swapped) != swapped
+    code = darts.encode(swapped).astype(np.int64)
+    code[2 * 7 + 1] = (code[2 * 7 + 1] + 2) % 7  # normal edge 7's op (node 5)
+    child = darts.format_genotype(darts.decode(code))
+    obj = LiveObjective("darts", [swapped], "cifar10", data_dir=str(data_dir), device="cpu",
+                        weights_dir=str(tmp_path), epochs=1, batch_size=32, train_subset=64,
+                        size={"channels": 4, "layers": 3})
+    obj.query_arch(swapped, lineage="d")
+    obj.query_arch(child, parent_arch=swapped, lineage="d")
+    kept = WeightStore(str(tmp_path)).load("d", "darts", swapped, obj._identity())
+    net = loop.build("darts", darts.canonical(child), 10, seed=0, device="cpu", size={"channels": 4, "layers": 3})
+    report = inherit_weights(net, darts.canonical(child), kept, darts.canonical(swapped), "darts")
+    assert set(report.reinitialised) == {"cells.0.ops.7"}  # cell 0 is the one normal cell at 3 layers
+    for name, value in net.state_dict().items():  # node 2's two edges took their own parent's weights
+        if name.startswith(("cells.0.ops.0.", "cells.0.ops.1.")):
+            assert torch.equal(value, kept[name]), name
+
+
 def test_weight_store_round_trip_and_refusals(tmp_path):
     store = WeightStore(str(tmp_path))
     state = _nb201(PARENT, 1).state_dict()
@@ -93,6 +122,8 @@ def test_weight_store_round_trip_and_refusals(tmp_path):
         store.load("prenas-seed0", "nb201", PARENT, {"size": {"channels": 8, "cells": 2}, "seed": 0})
     with pytest.raises(RobotRayError, match="lineage"):
         store.uri("../etc", "nb201", PARENT)
+    with pytest.raises(RobotRayError, match="keeps nb201, darts networks"):
+        store.uri("ok", "../../evil", PARENT)
     with open(uri, "wb") as f:
         f.write(b"not a weight file")
     with pytest.raises(RobotRayError, match="not a robot-ray weight file"):
@@ -119,6 +150,17 @@ def test_live_objective_child_starts_from_its_parent(tmp_path, data_dir):
     # a parent whose weights were never kept (its trial failed): the child trains from scratch
     obj.query_arch(CHILD, parent_arch=CHILD.replace("avg_pool_3x3", "skip_connect"), lineage="other")
     assert obj.last_info["inherited_fraction"] == 0.0 and obj.last_info["epochs"] == 1
+
+
+def test_weight_store_location_is_absolute_and_checked_before_any_training(tmp_path, data_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    obj = LiveObjective("nb201", [PARENT], "cifar10", data_dir=str(data_dir), weights_dir="kept", **TINY)
+    assert obj.weights_dir == str(tmp_path / "kept")  # trials run in other working directories
+    (tmp_path / "file").write_text("x")
+    bad = LiveObjective("nb201", [PARENT], "cifar10", data_dir=str(data_dir), weights_dir=str(tmp_path / "file"),
+                        **TINY)
+    with pytest.raises(RobotRayError, match="is a file"):
+        bad.check()
 
 
 def test_a_parent_without_a_weight_store_is_refused(data_dir):
