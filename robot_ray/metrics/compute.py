@@ -111,7 +111,7 @@ def compute_with_batch(space: str, archs: Sequence[str], batch: tuple[Any, Any],
     values = np.full((len(archs), len(names)), np.nan, dtype=np.float64)
     for i, arch in enumerate(archs):
         net = build_network(space, arch, num_classes, seed=seed, device=device, **size)
-        row = compute_metrics(net, (x, y), names, device=device, seed=seed, registry=reg)
+        row = compute_metrics(net, (x, y), names, device=device, seed=seed, registry=reg, consume=True)
         values[i] = [row[n] for n in names]
     frame = pd.DataFrame({"arch": pd.Series(list(archs), dtype="string")})
     for j, n in enumerate(names):

@@ -33,16 +33,18 @@ def _default() -> MetricRegistry:
 
 def compute_metrics(network: nn.Module, batch: Sequence[torch.Tensor], names: Iterable[str], *,
                     device: str | torch.device = "cpu", seed: int = 0,
-                    registry: MetricRegistry | None = None) -> dict[str, float]:
+                    registry: MetricRegistry | None = None, consume: bool = False) -> dict[str, float]:
     """Compute the named metrics of ``network`` with as few passes as possible.
 
     Args:
-        network: the network at its initial weights; it is not modified.
+        network: the network at its initial weights; it is not modified (unless ``consume``).
         batch: ``(x, y)``, float32 NCHW inputs and int64 labels.
         names: metric names (see ``registry.names``).
         device: where the passes run.
         seed: seed of the Gaussian weights and inputs of ``zen``/``swap``.
         registry: metrics to look names up in; the built-in eleven by default.
+        consume: the caller drops ``network`` afterwards, so the last pass may change it in
+            place instead of copying it (the values are the same).
 
     Returns:
         ``{name: value}`` in the order asked, NaN where a metric is undefined or its pass failed
@@ -51,4 +53,5 @@ def compute_metrics(network: nn.Module, batch: Sequence[torch.Tensor], names: It
     Raises:
         RobotRayError: an unknown metric name.
     """
-    return evaluate(network, batch, (registry or _default()).resolve(names), device=device, seed=seed)
+    return evaluate(network, batch, (registry or _default()).resolve(names), device=device, seed=seed,
+                    consume=consume)

@@ -193,16 +193,19 @@ def _drop_batchnorm(net: nn.Module) -> None:
 
 
 def run_gaussian_pass(net: nn.Module, x: torch.Tensor, needs: Iterable[str], seed: int,
-                      device: str | torch.device, *, swap_samples: int = SWAP_SAMPLES) -> dict[str, Any]:
+                      device: str | torch.device, *, swap_samples: int = SWAP_SAMPLES,
+                      consume: bool = False) -> dict[str, Any]:
     """Zen-NAS and SWAP on one Gaussian-initialised copy (init drawn from ``seed``).
 
     ``swap_samples``: images SWAP counts over; the metric always uses :data:`SWAP_SAMPLES`
-    (``bench/swap_samples.py`` varies it).
+    (``bench/swap_samples.py`` varies it). ``consume``: the caller no longer needs ``net``, so
+    it is re-initialised in place instead of copied (every weight and norm statistic is reset,
+    so the values are the copy's; the deep copy was a third of a live SWAP score's time).
     """
     needs = set(needs)
     # drawn on the CPU, then moved: a CPU generator cannot fill CUDA tensors (on a GPU zen and
     # SWAP were NaN), and a seed gives the same init on every device
-    net = _copy(net, "cpu")
+    net = net.to("cpu").train() if consume else _copy(net, "cpu")
     rec: dict[str, Any] = {"params": count_params(net)}
     init_gaussian(net, torch.Generator(device="cpu").manual_seed(int(seed)))
     net = net.to(device)
@@ -233,7 +236,36 @@ def _zen(net: nn.Module, shape: tuple[int, ...], seed: int, device: str | torch.
 
 
 def _swap(net: nn.Module, x: torch.Tensor) -> float:
-    """Distinct per-neuron activation patterns across the samples of ``x`` (post-ReLU sign, 4-D maps)."""
+    """Distinct per-neuron activation patterns across the samples of ``x`` (post-ReLU sign, 4-D maps).
+
+    Up to 63 samples a neuron's pattern is one int64 word (bit i: sample i active), made on the
+    device as each ReLU fires, and the words are counted there: no bit matrix is kept or copied
+    to the host (that copy and ``np.packbits`` were most of SWAP's time). More samples go through
+    :func:`_swap_counted_on_host`; both count the same patterns.
+    """
+    if x.shape[0] > 63:
+        return _swap_counted_on_host(net, x)
+    weights = torch.ones(x.shape[0], 1, dtype=torch.int64, device=x.device) << torch.arange(
+        x.shape[0], device=x.device).unsqueeze(1)
+    words: list[torch.Tensor] = []
+
+    def on_relu(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
+        if inp[0].dim() == 4:
+            words.append(((out > 0).flatten(1).to(torch.int64) * weights).sum(dim=0))
+
+    handles = [m.register_forward_hook(on_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        net(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if not words:
+        return float("nan")
+    return float(torch.unique(torch.cat(words)).numel())
+
+
+def _swap_counted_on_host(net: nn.Module, x: torch.Tensor) -> float:
+    """:func:`_swap` for any number of samples: bit rows packed into words on the host."""
     codes: list[torch.Tensor] = []
 
     def on_relu(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
@@ -260,13 +292,17 @@ def _swap(net: nn.Module, x: torch.Tensor) -> float:
 
 
 def run_pass(group: str, network: nn.Module, x: torch.Tensor, y: torch.Tensor, needs: frozenset[str],
-             seed: int, device: str | torch.device) -> dict[str, Any]:
-    """Run the shared pass ``group`` once, recording what ``needs`` asks for."""
+             seed: int, device: str | torch.device, *, consume: bool = False) -> dict[str, Any]:
+    """Run the shared pass ``group`` once, recording what ``needs`` asks for.
+
+    ``consume``: this is the last pass on ``network`` and its caller drops it afterwards, so a
+    pass that would copy it (the Gaussian one) may change it instead.
+    """
     if group == "data":
         return run_data_pass(network, x, y, needs, device)
     if group == "synflow":
         return run_synflow_pass(network, tuple(x.shape), device)
     if group == "gaussian":
-        return run_gaussian_pass(network, x, needs, seed, device)
+        return run_gaussian_pass(network, x, needs, seed, device, consume=consume)
     assert group == "static", group
     return {"params": count_params(network)}

@@ -127,11 +127,12 @@ class MetricRegistry:
 
 
 def evaluate(network, batch: Sequence[Any], metrics: Sequence[Metric], *, device: Any = "cpu",
-             seed: int = 0) -> dict[str, float]:
+             seed: int = 0, consume: bool = False) -> dict[str, float]:
     """``{name: value}`` of ``metrics`` on ``network``, each shared pass run once for all of them.
 
     Arguments and NaN rules are those of :func:`robot_ray.metrics.fused.compute_metrics`, which
-    resolves names to ``metrics`` and calls this.
+    resolves names to ``metrics`` and calls this. ``consume``: the caller drops ``network``
+    afterwards; the Gaussian pass then runs last, on the network itself rather than a copy.
     """
     from robot_ray.metrics.passes import run_pass  # torch: only when something is computed
 
@@ -139,11 +140,13 @@ def evaluate(network, batch: Sequence[Any], metrics: Sequence[Metric], *, device
     groups: dict[str, list[Metric]] = {}
     for m in metrics:
         groups.setdefault(m.group, []).append(m)
+    if consume and "gaussian" in groups:  # each pass starts from the same network: order is free
+        groups["gaussian"] = groups.pop("gaussian")
     out: dict[str, float] = {}
     for group, members in groups.items():
         needs = frozenset().union(*(m.needs for m in members))
         try:
-            rec = run_pass(group, network, x, y, needs, seed, device)
+            rec = run_pass(group, network, x, y, needs, seed, device, consume=consume and group == "gaussian")
         except _RECOVERABLE as err:
             log.warning("metric pass %r failed for %s: %s: %s; reporting NaN", group,
                         ", ".join(m.name for m in members), type(err).__name__, err)
