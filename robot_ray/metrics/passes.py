@@ -247,30 +247,20 @@ def _swap(net: nn.Module, x: torch.Tensor) -> float:
         return _swap_counted_on_host(net, x)
     weights = torch.ones(x.shape[0], 1, dtype=torch.int64, device=x.device) << torch.arange(
         x.shape[0], device=x.device).unsqueeze(1)
-    words: list[torch.Tensor] = []
-
-    def on_relu(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
-        if inp[0].dim() == 4:
-            words.append(((out > 0).flatten(1).to(torch.int64) * weights).sum(dim=0))
-
-    handles = [m.register_forward_hook(on_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
-        net(x)
-    finally:
-        for h in handles:
-            h.remove()
+    words = _on_relu_maps(net, x, lambda active: (active.to(torch.int64) * weights).sum(dim=0))
     if not words:
         return float("nan")
     return float(torch.unique(torch.cat(words)).numel())
 
 
-def _swap_counted_on_host(net: nn.Module, x: torch.Tensor) -> float:
-    """:func:`_swap` for any number of samples: bit rows packed into words on the host."""
-    codes: list[torch.Tensor] = []
+def _on_relu_maps(net: nn.Module, x: torch.Tensor, keep) -> list[torch.Tensor]:
+    """``keep(active)`` of every 4-D ReLU output of one forward of ``x``; ``active`` is the
+    samples x neurons boolean map of that ReLU."""
+    kept: list[torch.Tensor] = []
 
     def on_relu(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
         if inp[0].dim() == 4:
-            codes.append((out > 0).flatten(1))
+            kept.append(keep((out > 0).flatten(1)))
 
     handles = [m.register_forward_hook(on_relu) for m in net.modules() if isinstance(m, nn.ReLU)]
     try:
@@ -278,6 +268,12 @@ def _swap_counted_on_host(net: nn.Module, x: torch.Tensor) -> float:
     finally:
         for h in handles:
             h.remove()
+    return kept
+
+
+def _swap_counted_on_host(net: nn.Module, x: torch.Tensor) -> float:
+    """:func:`_swap` for any number of samples: bit rows packed into words on the host."""
+    codes = _on_relu_maps(net, x, lambda active: active)
     if not codes:
         return float("nan")
     bits = torch.cat(codes, dim=1).T.contiguous().cpu().numpy()  # neurons x samples, bool

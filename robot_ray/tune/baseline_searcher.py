@@ -235,14 +235,8 @@ def _finite_or_nan(value: Any) -> float:
 
 def _inherited(result: dict) -> float | None:
     """The share of parameters a trial's network took from its parent (``inherited_fraction``), if reported."""
-    value = result.get("inherited_fraction")
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+    value = _finite_or_nan(result.get("inherited_fraction"))
+    return None if math.isnan(value) else value
 
 
 def _to_json(value: float) -> float | None:
