@@ -153,7 +153,10 @@ def test_the_network_handed_in_keeps_its_mode_and_batchnorm_statistics(batch) ->
     BatchNorm's running statistics, which must be given back as they were, with the mode."""
     net = build_network("nb201", ARCHS[0], 10, channels=4, cells=1, seed=1).eval()
     before = {k: v.clone() for k, v in net.state_dict().items()}
+    kinds = [type(m) for m in net.modules()]
     compute_metrics(net, batch, NAMES)
     assert not any(m.training for m in net.modules())
-    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert [type(m) for m in net.modules()] == kinds  # synflow's bypassed BatchNorms are put back
+    assert net.state_dict().keys() == before.keys()
+    assert all(torch.equal(before[k], v) and before[k].dtype == v.dtype for k, v in net.state_dict().items())
     assert all(p.grad is None for p in net.parameters())
