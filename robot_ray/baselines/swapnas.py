@@ -33,6 +33,7 @@ over the pool (0 = the smallest, 1 = the largest model): mu and sigma are in tho
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ from robot_ray.baselines._common import DartsPoolMoves, new_ledger, pool_codes, 
 from robot_ray.algorithm.encoding import cell_encoding, features, is_cell_space
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.spaces import darts
+
+log = logging.getLogger(__name__)
 
 NAME = "swapnas"
 DEFAULT_FITNESS = "swap_reg"
@@ -201,8 +204,16 @@ def evolve(population: list, fitness: Memo, propose, rng: np.random.Generator, *
     return population
 
 
-def check_sizes(population_size, cycles, sample_size, mutations, remove) -> None:
-    """The evolution's settings: ints (cycles >= 0, the others >= 1) and a known removal rule."""
+LIVE_DEFAULTS = {"population_size": 50, "cycles": 200, "sample_size": 10, "mutations": 5, "crossover": False,
+                 "remove": "worst"}
+"""The live evolution's settings when not given (:func:`run_live`'s defaults, recorded with a search)."""
+
+
+def check_sizes(population_size, cycles, sample_size, mutations, remove, crossover=False) -> None:
+    """The evolution's settings: ints (cycles >= 0, the others >= 1), a known removal rule and a
+    bool crossover (``"false"`` would be a true string)."""
+    if not isinstance(crossover, (bool, np.bool_)):
+        raise RobotRayError(f"swapnas crossover must be True or False, got {crossover!r}")
     sizes = {"population_size": population_size, "cycles": cycles, "sample_size": sample_size,
              "mutations": mutations}
     bad = {k: v for k, v in sizes.items() if not isinstance(v, (int, np.integer)) or isinstance(v, bool)
@@ -252,7 +263,7 @@ def run(
         RobotRayError: no matrix, unknown fitness metric, ids outside the pool, bad sizes or options.
     """
     reject_options(NAME, options, OPTIONS)
-    check_sizes(population_size, cycles, sample_size, mutations, remove)
+    check_sizes(population_size, cycles, sample_size, mutations, remove, crossover)
     column = fitness_column(metrics, fitness_metric)
     ledger = new_ledger(benchmark, budget, NAME)
     ids = np.asarray(metrics.arch_ids, dtype=np.int64)
@@ -330,7 +341,7 @@ def cross_codes(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.nd
     return darts.canonicalize_codes(np.where(take[:, None], a, b).reshape(1, -1))[0]
 
 
-LIVE_OPTIONS = ("population_size", "cycles", "sample_size", "mutations", "crossover", "remove")
+LIVE_OPTIONS = tuple(LIVE_DEFAULTS)
 """Options of the evolution in :func:`run_live` (the scorer's are the scorer's own)."""
 
 
@@ -359,6 +370,7 @@ class LiveSearch:
     crossover: bool = False
     children: int = 0
     one_edge_children: int = 0
+    failed: int = 0  # genotypes whose score failed (NaN), ranked last
 
     def extra(self) -> dict:
         """The search's figures for a run's ``extra`` (summary.json)."""
@@ -369,6 +381,7 @@ class LiveSearch:
             "fitness_batches": self.batches,
             "best_fitness": self.best_fitness,
             "best_arch_hash": self.best_hash,
+            "fitness_nan": self.failed,
             "search_queries": 0,
         }
 
@@ -396,7 +409,7 @@ def run_live(score_codes: Callable[[np.ndarray], Sequence[float]], seed: int, *,
         RobotRayError: bad sizes or unknown options.
     """
     reject_options(NAME, options, LIVE_OPTIONS)
-    check_sizes(population_size, cycles, sample_size, mutations, remove)
+    check_sizes(population_size, cycles, sample_size, mutations, remove, crossover)
     rng = np.random.default_rng(seed)
     code_of: dict[str, np.ndarray] = {}
 
@@ -428,13 +441,22 @@ def run_live(score_codes: Callable[[np.ndarray], Sequence[float]], seed: int, *,
            remove=remove, cross=cross if crossover else None,
            after_cycle=None if after_cycle is None else (lambda cycle: after_cycle(cycle, memo)))
     hashes = list(memo.scores)
+    failed = sum(1 for h in hashes if memo.scores[h] == -math.inf)
+    if failed == len(hashes):
+        raise RobotRayError(
+            f"every live SWAP score failed ({failed} genotypes, NaN): the scorer cannot run here (see the "
+            "warnings above, e.g. CUDA out of memory); nothing is trained. Lower score_channels/score_layers "
+            "or score_batch_size, or give the trial more memory"
+        )
+    if failed:
+        log.warning("%d of %d live SWAP scores failed (NaN); they rank last", failed, len(hashes))
     best = max(hashes, key=lambda h: memo.scores[h])  # first scored wins a tie
     finite = lambda v: math.nan if math.isinf(v) else v  # noqa: E731
     return LiveSearch(
         best_code=code_of[best].copy(), best_hash=best, best_fitness=finite(memo.scores[best]), hashes=hashes,
         codes=np.stack([code_of[h] for h in hashes]), scores=[finite(memo.scores[h]) for h in hashes],
         calls=memo.calls, batches=memo.batches, computed=memo.computed, crossover=bool(crossover),
-        children=stats["children"], one_edge_children=stats["one_edge"],
+        children=stats["children"], one_edge_children=stats["one_edge"], failed=failed,
     )
 
 

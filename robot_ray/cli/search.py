@@ -338,6 +338,9 @@ def parse_method_options(pairs) -> dict:
             raise RobotRayError(f"malformed --option {pair!r}: use NAME=VALUE, e.g. --option cycles=50")
         if name in out:
             raise RobotRayError(f"--option {name} is given twice")
+        if raw.strip().lower() in ("true", "false"):  # as typed on a shell: not a (truthy) string
+            out[name] = raw.strip().lower() == "true"
+            continue
         try:
             out[name] = ast.literal_eval(raw.strip())
         except (ValueError, SyntaxError):

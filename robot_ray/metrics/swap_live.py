@@ -59,6 +59,12 @@ class SwapScoreSettings:
         if self.layers < 3:
             raise RobotRayError(f"live SWAP score: layers must be at least 3 (a DARTS network reduces twice), "
                                 f"got {self.layers}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise RobotRayError(f"live SWAP score: seed must be an int >= 0, got {self.seed!r}")
+        for key in ("mu", "sigma"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise RobotRayError(f"live SWAP score: {key} must be a number, got {value!r}")
         if not (np.isfinite(self.mu) and np.isfinite(self.sigma) and self.sigma > 0):
             raise RobotRayError(f"live SWAP score: mu and sigma must be finite and sigma > 0, got mu={self.mu}, "
                                 f"sigma={self.sigma}")

@@ -210,8 +210,27 @@ def check_finished(unfinished: list[int], grid, out_dir: Path) -> None:
         return
     errors = [r.error for r in grid if r.error is not None]
     if errors:
-        raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")
+        raise RobotRayError(f"{len(errors)} trial(s) failed; first error: {trial_error_line(errors[0])}")
     raise RunInterrupted(f"the search in {out_dir} stopped before its end (seeds {unfinished} unfinished)")
+
+
+def trial_error_line(error: BaseException) -> str:
+    """One line for a failed trial: the RobotRayError raised in it, else the traceback's last line.
+
+    Why: a trial's error is a RayTaskError whose text is the worker's whole traceback (200 lines),
+    and the cause a user needs is its last line.
+    """
+    cause = error
+    for _ in range(8):  # RayTaskError -> TuneError -> ...: the innermost cause
+        inner = getattr(cause, "cause", None) or cause.__cause__
+        if inner is None or inner is cause:
+            break
+        cause = inner
+    if isinstance(cause, RobotRayError):
+        return str(cause)
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else type(cause).__name__
+    return last if len(last) <= 400 else last[:397] + "..."
 
 
 def experiment_dir(out_dir: str | os.PathLike) -> Path:

@@ -41,13 +41,14 @@ from pathlib import Path
 from typing import Any
 
 from robot_ray.algorithm.ledger import QueryLedger, RunResult
+from robot_ray.baselines import swapnas
 from robot_ray.benchmarks.base import Query
 from robot_ray.benchmarks.genotypes import Genotypes
 from robot_ray.errors import RobotRayError
 
 FITNESS = ("cache", "live")
 """SWAP-NAS's fitness with ``--objective live``: a column of the pool's metric cache, or live SWAP."""
-EVOLUTION_OPTIONS = ("population_size", "cycles", "sample_size", "mutations", "crossover", "remove")
+EVOLUTION_OPTIONS = swapnas.LIVE_OPTIONS
 SCORE_OPTIONS = ("score_batch_size", "score_seed", "score_channels", "score_layers", "score_mu", "score_sigma")
 OTHER_OPTIONS = ("checkpoint_every",)
 OPTIONS = EVOLUTION_OPTIONS + SCORE_OPTIONS + OTHER_OPTIONS
@@ -94,7 +95,6 @@ def plan_from(*, dataset: str, train: dict, train_seed: int, cifar_root: str | N
     Raises:
         RobotRayError: an unknown option or training setting, bad sizes.
     """
-    from robot_ray.baselines.swapnas import check_sizes
     from robot_ray.metrics.swap_live import SwapScoreSettings
     from robot_ray.train.final import final_settings
 
@@ -112,10 +112,9 @@ def plan_from(*, dataset: str, train: dict, train_seed: int, cifar_root: str | N
     if extra:
         raise RobotRayError(f"--fitness live: training setting(s) {', '.join(extra)} do not apply to train_final")
     evolution = {k: options[k] for k in EVOLUTION_OPTIONS if k in options}
-    defaults = {"population_size": 50, "cycles": 200, "sample_size": 10, "mutations": 5, "remove": "worst"}
-    merged = {**defaults, **evolution}
-    check_sizes(merged["population_size"], merged["cycles"], merged["sample_size"], merged["mutations"],
-                merged["remove"])
+    merged = {**swapnas.LIVE_DEFAULTS, **evolution}
+    swapnas.check_sizes(merged["population_size"], merged["cycles"], merged["sample_size"], merged["mutations"],
+                merged["remove"], merged["crossover"])
     score = SwapScoreSettings.from_options({k: options[k] for k in SCORE_OPTIONS if k in options})
     score = dataclasses.replace(score, dataset=dataset)
     every = options.get("checkpoint_every", CHECKPOINT_EVERY)

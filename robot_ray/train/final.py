@@ -69,6 +69,20 @@ def final_settings(space: str = "darts", arch: str | None = None, *, dataset: st
     if arch is None:
         raise RobotRayError("--space nb201 needs --arch with an NB201 cell string, e.g. '|nor_conv_3x3~0|+|...|'")
     aux = d["aux_weight"] if aux_weight is None else aux_weight
+    drop = d["drop_path"] if drop_path is None else drop_path
+    bad = [f"{name}={value!r}" for name, value, ok in (
+        ("epochs", epochs, _int_at_least(epochs, 1)), ("batch_size", batch_size, _int_at_least(batch_size, 1)),
+        ("train_subset", train_subset, train_subset is None or _int_at_least(train_subset, 1)),
+        ("test_subset", test_subset, test_subset is None or _int_at_least(test_subset, 1)),
+        ("lr", lr, _number(lr) and lr > 0), ("weight_decay", weight_decay, _number(weight_decay) and weight_decay >= 0),
+        ("momentum", momentum, _number(momentum) and 0 <= momentum < 1), ("aux_weight", aux, _number(aux) and aux >= 0),
+        ("drop_path", drop, _number(drop) and 0 <= drop < 1), ("grad_clip", grad_clip, _number(grad_clip) and grad_clip >= 0),
+    ) if not ok]
+    if bad:
+        raise RobotRayError(
+            f"train_final settings out of range: {', '.join(bad)}; epochs, batch size and subsets are ints >= 1, "
+            "lr > 0, weight decay, aux weight and grad clip >= 0, momentum and drop-path in [0, 1)"
+        )
     return {
         "space": space, "arch": arch, "dataset": dataset, "cifar_root": cifar_root,
         "channels": d["channels"] if channels is None else channels,
@@ -76,11 +90,21 @@ def final_settings(space: str = "darts", arch: str | None = None, *, dataset: st
         "cells": (d["cells"] if cells is None else cells) if space == "nb201" else None,
         "seed": seed, "train_subset": train_subset, "test_subset": test_subset,
         "auxiliary": aux > 0, "aux_weight": aux,
-        "drop_path": d["drop_path"] if drop_path is None else drop_path,
+        "drop_path": drop,
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "momentum": momentum,
         "nesterov": nesterov, "weight_decay": weight_decay, "grad_clip": grad_clip,
         "cutout": cutout,
     }
+
+
+def _int_at_least(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

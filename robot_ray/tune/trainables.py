@@ -16,6 +16,7 @@ from typing import Any
 from ray import tune
 
 from robot_ray.benchmarks.base import Benchmark, Query
+from robot_ray.errors import RobotRayError
 
 VALUE = "value"
 
@@ -85,46 +86,50 @@ def swapnas_live_trial(config: dict[str, Any], *, plan: dict[str, Any]) -> None:
     seed = int(config["seed"])
     device = "cuda" if ray.get_gpu_ids() else "cpu"
     work = Path(tempfile.mkdtemp(prefix=f"swapnas_live_seed{seed}_"))
-    state: dict[str, Any] = {"version": SWAPNAS_STATE_VERSION, "seed": seed, "scores": {}, "search": None}
-    checkpoint = tune.get_checkpoint()
-    if checkpoint is not None:
-        with checkpoint.as_directory() as saved:
-            shutil.copytree(saved, work, dirs_exist_ok=True)
-        state = json.loads((work / SWAPNAS_STATE).read_text())
-        check_version(state, kind="live SWAP-NAS trial state", supported=(SWAPNAS_STATE_VERSION,),
-                      source=work / SWAPNAS_STATE, hint="start a new search with another --out")
-        assert state["seed"] == seed, (state["seed"], seed)
+    try:  # the trial's scratch files: what must survive is in its Tune checkpoints
+        state: dict[str, Any] = {"version": SWAPNAS_STATE_VERSION, "seed": seed, "scores": {}, "search": None}
+        checkpoint = tune.get_checkpoint()
+        if checkpoint is not None:
+            with checkpoint.as_directory() as saved:
+                shutil.copytree(saved, work, dirs_exist_ok=True)
+            state = json.loads((work / SWAPNAS_STATE).read_text())
+            check_version(state, kind="live SWAP-NAS trial state", supported=(SWAPNAS_STATE_VERSION,),
+                          source=work / SWAPNAS_STATE, hint="start a new search with another --out")
+            if state["seed"] != seed:
+                raise RobotRayError(f"the checkpoint restored into seed {seed}'s trial is seed {state['seed']}'s: "
+                                    "resume the search with its own --out")
 
-    def save(metrics: dict[str, Any]) -> None:
-        atomic_write_json(work / SWAPNAS_STATE, state)
-        tune.report({"seed": seed, **metrics}, checkpoint=tune.Checkpoint.from_directory(str(work)))
+        def save(metrics: dict[str, Any]) -> None:
+            atomic_write_json(work / SWAPNAS_STATE, state)
+            tune.report({"seed": seed, **metrics}, checkpoint=tune.Checkpoint.from_directory(str(work)))
 
-    plain = lambda v: None if v is None or not math.isfinite(v) else float(v)  # noqa: E731  JSON: no NaN/inf
-    if state["search"] is None:
-        scorer = SwapScorer(SwapScoreSettings(**plan["score"]), data_dir=plan["data_dir"], device=device)
-        every = int(plan.get("checkpoint_every") or 0)
-        started = time.perf_counter()
+        plain = lambda v: None if v is None or not math.isfinite(v) else float(v)  # noqa: E731  JSON: no NaN/inf
+        if state["search"] is None:
+            scorer = SwapScorer(SwapScoreSettings(**plan["score"]), data_dir=plan["data_dir"], device=device)
+            every = int(plan.get("checkpoint_every") or 0)
+            started = time.perf_counter()
 
-        def after_cycle(cycle: int, memo) -> None:
-            if every and (cycle + 1) % every == 0:
-                state["scores"] = {h: plain(v) for h, v in memo.scores.items()}
-                save({"phase": "evolve", "cycle": cycle + 1, "scored": len(memo.scores)})
+            def after_cycle(cycle: int, memo) -> None:
+                if every and (cycle + 1) % every == 0:
+                    state["scores"] = {h: plain(v) for h, v in memo.scores.items()}
+                    save({"phase": "evolve", "cycle": cycle + 1, "scored": len(memo.scores)})
 
-        found = swapnas.run_live(scorer, seed, known=state["scores"], after_cycle=after_cycle, **plan["evolution"])
-        state["search"] = {
-            **found.extra(), "fitness_computed": found.computed, "children": found.children,
-            "one_edge_children": found.one_edge_children, "search_seconds": time.perf_counter() - started,
-            "scorer_seconds": scorer.seconds, "search_device": device,
-            "hashes": found.hashes, "scores": [plain(v) for v in found.scores],
-        }
-        state["search"]["best_fitness"] = plain(found.best_fitness)
-        state["scores"] = {}
-        save({"phase": "searched", "scored": len(found.hashes)})
-    arch = darts.format_genotype(darts.from_hash(state["search"]["best_arch_hash"]))
-    settings = {**plan["final"], "arch": arch, "data_dir": plan["data_dir"]}
-    trained = final.run(settings, work / "final", device=device, log=lambda line: None,
-                        on_epoch=lambda row: save({"phase": "train", "epoch": row["epoch"]}))
-    record = {**state["search"], "final_epochs": trained["epochs"], "final_device": trained["device"]}
-    tune.report({"seed": seed, "phase": "done", "value": trained["test_acc"], "test_value": trained["test_acc"],
-                 "cost": float(sum(row["seconds"] for row in trained["history"])), "result": json.dumps(record)})
-    shutil.rmtree(work, ignore_errors=True)
+            found = swapnas.run_live(scorer, seed, known=state["scores"], after_cycle=after_cycle, **plan["evolution"])
+            state["search"] = {
+                **found.extra(), "fitness_computed": found.computed, "children": found.children,
+                "one_edge_children": found.one_edge_children, "search_seconds": time.perf_counter() - started,
+                "scorer_seconds": scorer.seconds, "search_device": device,
+                "hashes": found.hashes, "scores": [plain(v) for v in found.scores],
+            }
+            state["search"]["best_fitness"] = plain(found.best_fitness)
+            state["scores"] = {}
+            save({"phase": "searched", "scored": len(found.hashes)})
+        arch = darts.format_genotype(darts.from_hash(state["search"]["best_arch_hash"]))
+        settings = {**plan["final"], "arch": arch, "data_dir": plan["data_dir"]}
+        trained = final.run(settings, work / "final", device=device, log=lambda line: None,
+                            on_epoch=lambda row: save({"phase": "train", "epoch": row["epoch"]}))
+        record = {**state["search"], "final_epochs": trained["epochs"], "final_device": trained["device"]}
+        tune.report({"seed": seed, "phase": "done", "value": trained["test_acc"], "test_value": trained["test_acc"],
+                     "cost": float(sum(row["seconds"] for row in trained["history"])), "result": json.dumps(record)})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -246,3 +246,41 @@ def test_resume_after_sigterm_keeps_the_scores_and_reaches_the_same_answer(tmp_p
     for key in ("best_arch_hash", "fitness_evaluations", "fitness_calls", "best_fitness", "best_value"):
         assert again[key] == whole[key], key
     assert again["fitness_computed"] < whole["fitness_computed"]  # the checkpointed scores were not computed again
+
+
+def test_a_scorer_that_always_fails_is_an_error_not_a_random_answer():
+    from robot_ray.errors import RobotRayError
+
+    with pytest.raises(RobotRayError, match="every live SWAP score failed"):
+        swapnas.run_live(lambda codes: np.full(len(codes), np.nan), 0, population_size=4, cycles=2, sample_size=2,
+                         mutations=2)
+
+
+def test_failed_scores_rank_last_and_are_counted():
+    counter = iter(range(10**6))
+
+    def scorer(codes):
+        return np.array([np.nan if next(counter) % 3 == 0 else 1.0 + i for i in range(len(codes))])
+
+    found = swapnas.run_live(scorer, 0, population_size=6, cycles=3, sample_size=2, mutations=2)
+    assert found.extra()["fitness_nan"] == found.failed > 0 and math.isfinite(found.best_fitness)
+
+
+def test_option_words_true_and_false_are_bools():
+    from robot_ray.cli.search import parse_method_options
+
+    assert parse_method_options(["crossover=false", "x=TRUE", "remove=oldest", "cycles=5"]) == {
+        "crossover": False, "x": True, "remove": "oldest", "cycles": 5}
+
+
+def test_a_failed_trial_is_named_in_one_line():
+    from robot_ray.errors import RobotRayError
+    from robot_ray.runs.robot import trial_error_line
+
+    class TaskError(Exception):  # what Ray hands back: the worker's traceback, the cause in .cause
+        def __init__(self, cause):
+            super().__init__("ray::ImplicitFunc.train()\n  File \"x.py\", line 1\n" + repr(cause))
+            self.cause = cause
+
+    assert trial_error_line(TaskError(RobotRayError("lr must be > 0: fix it"))) == "lr must be > 0: fix it"
+    assert trial_error_line(TaskError(ValueError("range() arg 3 must not be zero"))) == "range() arg 3 must not be zero"
