@@ -176,8 +176,14 @@ def run_swapnas_live(search: LiveSwapNAS, seeds, *, trial_resources: dict, out_d
 
     # each epoch's checkpoint forces a snapshot of the experiment (num_to_keep=1): fine for epochs of minutes;
     # on toy runs Tune warns every few seconds, on stderr, about the cost of what this search asks for
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    grid = fit_experiment(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
+    key = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
+    before = os.environ.get(key)
+    os.environ.setdefault(key, "0")
+    try:  # for this experiment only: a later search in the same process gets Tune's warning back
+        grid = fit_experiment(new_tuner, trainable, bar, out_dir=out_dir, resume=resume)
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
     results = {}
     for r in grid:
         if r.error is None and r.metrics and r.metrics.get("phase") == "done":
