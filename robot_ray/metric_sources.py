@@ -141,6 +141,12 @@ def load_metrics(
     Raises:
         RobotRayError: unknown space or metric, missing data, a cache of another space.
     """
+    if not isinstance(space, str):
+        hint = f": pass its name, {space.space!r}" if isinstance(getattr(space, "space", None), str) else ""
+        raise RobotRayError(f"load_metrics takes a search space name (nb201, tnb101_micro, darts), got a "
+                            f"{type(space).__name__}{hint}")
+    if isinstance(metrics, str):
+        metrics = [m.strip() for m in metrics.split(",") if m.strip()]
     return MetricSource(space, tuple(metrics), dataset, None if cache is None else str(cache),
                         None if data_dir is None else str(data_dir)).load()
 

@@ -91,3 +91,13 @@ def test_iter_ranked_streams_ties_and_nan_in_ranking_order():
         X[rng.random(n) < 0.05, 1] = np.nan
         w = rng.uniform(-1, 1, 3).astype(np.float32)
         assert list(iter_ranked(X, w, chunk=chunk)) == ranking(X, w).tolist(), (n, chunk)
+
+
+def test_load_metrics_names_a_benchmark_passed_for_its_space(data_dir):
+    import robot_ray as rr
+    from robot_ray.benchmarks import get_benchmark
+
+    bench = get_benchmark("nb201", "cifar10", str(data_dir))
+    with pytest.raises(rr.RobotRayError, match="got a TabularBenchmark: pass its name, 'nb201'"):
+        rr.load_metrics(bench, ["synflow"], data_dir=str(data_dir))
+    assert rr.load_metrics("nb201", "synflow, nwot", data_dir=str(data_dir)).names == ("synflow", "nwot")
