@@ -35,7 +35,7 @@ import numpy as np
 from robot_ray.algorithm.bo_engine import BOEngine
 from robot_ray.algorithm.induced import sobol_weights
 from robot_ray.errors import RobotRayError
-from robot_ray.io.state import check_version
+from robot_ray.io.state import check_version, float_from_json, json_float
 
 STATE_VERSION = 1
 CANDIDATES = 2048
@@ -288,7 +288,7 @@ class WeightGP(BOEngine):
     # -- state ----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         return {"version": STATE_VERSION, "engine": "gp",
-                "trials": [[w, s, None if not math.isfinite(v) else v] for w, s, v in self._trials]}
+                "trials": [[w, s, json_float(v)] for w, s, v in self._trials]}
 
     def load_snapshot(self, snapshot: dict[str, Any] | None) -> None:
         self._model = None
@@ -296,5 +296,5 @@ class WeightGP(BOEngine):
             self._trials = []
             return
         check_version(snapshot, kind="WeightGP state", supported=[STATE_VERSION], hint="start a new search")
-        self._trials = [[list(map(float, w)), str(s), math.nan if v is None else float(v)]
+        self._trials = [[list(map(float, w)), str(s), float_from_json(v)]
                         for w, s, v in snapshot["trials"]]

@@ -108,16 +108,15 @@ class DartsOpMutants:
         parents = np.asarray(parents, dtype=np.int64)
         codes = self.pool.codes_of(parents).astype(np.int64)
         n, edges = len(codes), codes.shape[1] // 2
-        ops = codes[:, 1::2]
+        inputs, ops = codes[:, 0::2].copy(), codes[:, 1::2]
         flip = rng.random((n, edges)) * edges < 1.0
         forced = rng.integers(edges, size=n)
         shift = rng.integers(1, 7, size=(n, edges))
         flip[np.arange(n)[~flip.any(axis=1)], forced[~flip.any(axis=1)]] = True
         codes[:, 1::2] = np.where(flip, (ops + shift) % 7, ops)
         ids = self.pool.add(codes.astype(np.int8))
-        parents_inputs = self.pool.codes_of(parents)[:, 0::2]
         self.children += n
-        self.same_topology += int((self.pool.codes_of(ids)[:, 0::2] == parents_inputs).all(axis=1).sum())
+        self.same_topology += int((self.pool.codes_of(ids)[:, 0::2] == inputs).all(axis=1).sum())
         return ids
 
 
@@ -136,8 +135,8 @@ class DartsPoolMoves:
     """
 
     def __init__(self, codes: np.ndarray, nearest: int = NEAREST) -> None:
-        codes = np.asarray(codes, dtype=np.int64)
-        self.inputs, self.ops = codes[:, 0::2], codes[:, 1::2]
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.inputs, self.ops = self.codes[:, 0::2], self.codes[:, 1::2]
         self.nearest = int(nearest)
         self._memo: dict[int, np.ndarray] = {}
         self.children = 0
@@ -145,7 +144,7 @@ class DartsPoolMoves:
 
     def onehot(self) -> np.ndarray:
         """float32 ``(N, 16*6 + 16*7)``: one-hot input node (0..5) and op (0..6) of every edge."""
-        return darts_onehot(np.stack([self.inputs, self.ops], axis=2).reshape(len(self.inputs), -1))
+        return darts_onehot(self.codes)
 
     def nearest_of(self, arch_id: int) -> np.ndarray:
         """The parent's nearest pool members (itself excluded), nearest first (memoised)."""

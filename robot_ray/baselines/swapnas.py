@@ -43,7 +43,7 @@ import numpy as np
 from robot_ray.benchmarks.base import TabularBenchmark
 from robot_ray.errors import RobotRayError
 from robot_ray.metrics.matrix import MetricMatrix
-from robot_ray.baselines._common import DartsPoolMoves, new_ledger, pool_codes, reject_options
+from robot_ray.baselines._common import darts_onehot, new_ledger, pool_codes, reject_options
 from robot_ray.algorithm.encoding import cell_encoding, features, is_cell_space
 from robot_ray.algorithm.ledger import RunResult
 from robot_ray.spaces import darts
@@ -98,7 +98,7 @@ class _Moves:
         codes = pool_codes(benchmark) if ops is None else None
         if codes is not None:  # a sampled DARTS pool: no arch strings, its compact codes one-hot
             self.enc = None
-            self._codes = DartsPoolMoves(codes).onehot()[ids]
+            self._codes = darts_onehot(codes[ids])
         elif ops is not None or is_cell_space(benchmark):
             self.enc = cell_encoding(benchmark, ops=ops)
             self._codes = self.enc.codes[ids]

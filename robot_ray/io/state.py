@@ -9,12 +9,23 @@ holds and the versions this robot-ray reads. (Writing is :func:`robot_ray.io.ato
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from robot_ray.errors import RobotRayError
+
+
+def json_float(value: float | None) -> float | None:
+    """A number for JSON: a finite float, or None for a missing, NaN or infinite one (JSON has no NaN)."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def float_from_json(value: float | None) -> float:
+    """The inverse of :func:`json_float`: None back to NaN."""
+    return math.nan if value is None else float(value)
 
 
 def _fix(hint: str) -> str:

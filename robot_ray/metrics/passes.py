@@ -192,24 +192,15 @@ def run_synflow_pass(net: nn.Module, input_shape: tuple[int, ...], device: str |
 
 @contextlib.contextmanager
 def _without_batchnorm(net: nn.Module, device: str | torch.device) -> Iterator[nn.Module]:
-    """The network in train mode with every BatchNorm replaced by an identity, given back whole
-    (modules and modes) afterwards; a network on another device is copied instead."""
-    target = torch.empty(0, device=device).device
-    params = list(net.parameters())
-    if not params or any(p.device != target for p in params):
-        net = _copy(net, device)
-        _swap_batchnorm(net)
-        yield net
-        return
-    modes = {m: m.training for m in net.modules()}
-    removed = _swap_batchnorm(net)
-    try:
-        yield net.train()
-    finally:
-        for parent, name, child in removed:
-            setattr(parent, name, child)
-        for m, training in modes.items():
-            m.training = training
+    """:func:`_borrowed`'s network (or copy) with every BatchNorm replaced by an identity, the
+    BatchNorms put back afterwards."""
+    with _borrowed(net, device) as net:
+        removed = _swap_batchnorm(net)
+        try:
+            yield net
+        finally:
+            for parent, name, child in removed:
+                setattr(parent, name, child)
 
 
 def _swap_batchnorm(net: nn.Module) -> list[tuple[nn.Module, str, nn.Module]]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,6 +44,7 @@ from robot_ray.baselines import swapnas
 from robot_ray.benchmarks.base import Query
 from robot_ray.benchmarks.genotypes import Genotypes
 from robot_ray.errors import RobotRayError
+from robot_ray.io.state import float_from_json
 
 FITNESS = ("cache", "live")
 """SWAP-NAS's fitness with ``--objective live``: a column of the pool's metric cache, or live SWAP."""
@@ -200,8 +200,7 @@ def result_of(metrics: dict[str, Any], dataset: str) -> RunResult:
     genotypes = Genotypes(hashes, dataset)
     best = hashes.index(record["best_arch_hash"])
     ledger = QueryLedger(genotypes, 1)
-    nan = lambda v: math.nan if v is None else float(v)  # noqa: E731
-    ledger.record(best, Query(nan(metrics["value"]), nan(metrics["test_value"]), nan(metrics["cost"])),
-                  stage="swapnas")
-    record["best_fitness"] = nan(record["best_fitness"])
+    ledger.record(best, Query(float_from_json(metrics["value"]), float_from_json(metrics["test_value"]),
+                              float_from_json(metrics["cost"])), stage="swapnas")
+    record["best_fitness"] = float_from_json(record["best_fitness"])
     return RunResult(seed=int(metrics["seed"]), ledger=ledger, extra=record)

@@ -68,7 +68,7 @@ from robot_ray.baselines import (
 )
 from robot_ray.benchmarks.base import Benchmark, PoolView, Query
 from robot_ray.errors import RobotRayError
-from robot_ray.io.state import check_version
+from robot_ray.io.state import check_version, float_from_json, json_float
 from robot_ray.tune.param_space import constants_of
 from robot_ray.tune.json_state import JsonStateSearcher
 
@@ -237,14 +237,6 @@ def _inherited(result: dict) -> float | None:
     """The share of parameters a trial's network took from its parent (``inherited_fraction``), if reported."""
     value = _finite_or_nan(result.get("inherited_fraction"))
     return None if math.isnan(value) else value
-
-
-def _to_json(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _from_json(value: float | None) -> float:
-    return _NAN if value is None else float(value)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -556,8 +548,8 @@ class BaselineSearcher(JsonStateSearcher):
             "mode": self._mode,
             "options": _jsonable(self.method_options),
             "records": [
-                {"trial_id": r["trial_id"], "arch_id": r["arch_id"], "arch": r["arch"], "value": _to_json(r["value"]),
-                 "test_value": _to_json(r["test_value"]), "cost": _to_json(r["cost"]),
+                {"trial_id": r["trial_id"], "arch_id": r["arch_id"], "arch": r["arch"], "value": json_float(r["value"]),
+                 "test_value": json_float(r["test_value"]), "cost": json_float(r["cost"]),
                  **({} if r.get("inherited") is None else {"inherited": r["inherited"]})}
                 for r in self._records
             ],
@@ -601,8 +593,8 @@ class BaselineSearcher(JsonStateSearcher):
         self._metric, self._mode = state["metric"], state["mode"]
         self._records = [
             {"trial_id": r["trial_id"], "arch_id": int(r["arch_id"]), "arch": self._arch_of(r),
-             "inherited": r.get("inherited"), "value": _from_json(r["value"]),
-             "test_value": _from_json(r["test_value"]), "cost": _from_json(r["cost"])}
+             "inherited": r.get("inherited"), "value": float_from_json(r["value"]),
+             "test_value": float_from_json(r["test_value"]), "cost": float_from_json(r["cost"])}
             for r in state["records"]
         ]
         pending = state["pending"]

@@ -68,7 +68,6 @@ def swapnas_live_trial(config: dict[str, Any], *, plan: dict[str, Any]) -> None:
     test accuracy, %), ``cost`` (training seconds) and ``result`` (the search's JSON record).
     """
     import json
-    import math
     import shutil
     import tempfile
     import time
@@ -78,7 +77,7 @@ def swapnas_live_trial(config: dict[str, Any], *, plan: dict[str, Any]) -> None:
 
     from robot_ray.baselines import swapnas
     from robot_ray.io.atomic import atomic_write_json
-    from robot_ray.io.state import check_version
+    from robot_ray.io.state import check_version, json_float
     from robot_ray.metrics.swap_live import SwapScorer, SwapScoreSettings
     from robot_ray.spaces import darts
     from robot_ray.train import final
@@ -103,7 +102,6 @@ def swapnas_live_trial(config: dict[str, Any], *, plan: dict[str, Any]) -> None:
             atomic_write_json(work / SWAPNAS_STATE, state)
             tune.report({"seed": seed, **metrics}, checkpoint=tune.Checkpoint.from_directory(str(work)))
 
-        plain = lambda v: None if v is None or not math.isfinite(v) else float(v)  # noqa: E731  JSON: no NaN/inf
         if state["search"] is None:
             scorer = SwapScorer(SwapScoreSettings(**plan["score"]), data_dir=plan["data_dir"], device=device)
             every = int(plan.get("checkpoint_every") or 0)
@@ -111,7 +109,7 @@ def swapnas_live_trial(config: dict[str, Any], *, plan: dict[str, Any]) -> None:
 
             def after_cycle(cycle: int, memo) -> None:
                 if every and (cycle + 1) % every == 0:
-                    state["scores"] = {h: plain(v) for h, v in memo.scores.items()}
+                    state["scores"] = {h: json_float(v) for h, v in memo.scores.items()}
                     save({"phase": "evolve", "cycle": cycle + 1, "scored": len(memo.scores)})
 
             found = swapnas.run_live(scorer, seed, known=state["scores"], after_cycle=after_cycle, **plan["evolution"])
@@ -119,9 +117,9 @@ def swapnas_live_trial(config: dict[str, Any], *, plan: dict[str, Any]) -> None:
                 **found.extra(), "fitness_computed": found.computed, "children": found.children,
                 "one_edge_children": found.one_edge_children, "search_seconds": time.perf_counter() - started,
                 "scorer_seconds": scorer.seconds, "search_device": device,
-                "hashes": found.hashes, "scores": [plain(v) for v in found.scores],
+                "hashes": found.hashes, "scores": [json_float(v) for v in found.scores],
             }
-            state["search"]["best_fitness"] = plain(found.best_fitness)
+            state["search"]["best_fitness"] = json_float(found.best_fitness)
             state["scores"] = {}
             save({"phase": "searched", "scored": len(found.hashes)})
         arch = darts.format_genotype(darts.from_hash(state["search"]["best_arch_hash"]))
